@@ -1,0 +1,48 @@
+/**
+ * Every error procwire raises carries one of these stable string codes. The
+ * code crosses the wire unchanged, so callers can branch on it whichever
+ * process the error started in. Handlers may also throw their own codes
+ * (any string in SCREAMING_SNAKE_CASE); these are the ones procwire defines.
+ */
+export const ErrorCode = {
+  /** The call did not complete within its timeout. */
+  TIMEOUT: 'TIMEOUT',
+  /** The caller aborted the call through its AbortSignal. */
+  CANCELLED: 'CANCELLED',
+  /** The other process went away (closed, crashed, killed) before answering. */
+  PEER_GONE: 'PEER_GONE',
+  /** This side was closed by its own user; no further calls are possible. */
+  CLOSED: 'CLOSED',
+  /** The server's schema rejected the input; the handler was not called. */
+  INVALID_INPUT: 'INVALID_INPUT',
+  /** The client's schema rejected an output, an event payload or a stream item. */
+  INVALID_OUTPUT: 'INVALID_OUTPUT',
+  /** The server has no method of that name. */
+  METHOD_NOT_FOUND: 'METHOD_NOT_FOUND',
+  /** The handler threw an error that was not a ProcwireError. */
+  HANDLER_ERROR: 'HANDLER_ERROR',
+  /** The server serves another version of the channel. */
+  VERSION_MISMATCH: 'VERSION_MISMATCH',
+  /** The server serves another channel altogether. */
+  CHANNEL_MISMATCH: 'CHANNEL_MISMATCH',
+  /** The peer broke the wire protocol (malformed frame, bad message shape). */
+  PROTOCOL: 'PROTOCOL',
+  /** A frame exceeded the size, depth or element limit. */
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** The endpoint URL is malformed or names an unknown transport. */
+  INVALID_ENDPOINT: 'INVALID_ENDPOINT',
+  /** The contract given to defineChannel is malformed. */
+  INVALID_CONTRACT: 'INVALID_CONTRACT',
+  /** A live server already owns the endpoint. */
+  ADDRESS_IN_USE: 'ADDRESS_IN_USE',
+  /** No server could be reached at the endpoint. */
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  /** The transport is not available on this platform or build. */
+  UNSUPPORTED: 'UNSUPPORTED',
+  /** A value given to a procwire function has the wrong type or range. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+} as const;
+
+export type KnownErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** Known codes autocomplete; handler-defined codes are accepted too. */
+export type ErrorCodeString = KnownErrorCode | (string & {});

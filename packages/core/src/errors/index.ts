@@ -1,0 +1,2 @@
+export { ErrorCode, type KnownErrorCode, type ErrorCodeString } from './codes.js';
+export { ProcwireError, type ProcwireErrorOptions } from './ProcwireError.js';

@@ -1,0 +1,69 @@
+import type { PeerInfo } from '../contract/types.js';
+
+/**
+ * The link is the whole interface between core and a transport. Core never
+ * sees a file descriptor, a path or an OS name: a transport hands it a
+ * carrier of whole frames and says what the carrier can do.
+ */
+export interface LinkCapabilities {
+  /** Largest frame this link carries (core never sends a larger one). */
+  readonly maxFrameBytes: number;
+  /**
+   * True when the mechanism itself delivers whole messages (message queues,
+   * shared memory, mailslots); false for byte streams (sockets, pipes).
+   * Informational: either way the link delivers whole, checked frames.
+   */
+  readonly preservesBoundaries: boolean;
+  /**
+   * True when one OS object carries both directions. One-way mechanisms
+   * (pipes, FIFOs, mailslots) are paired by their transport into one duplex
+   * link; core always sees duplex links.
+   */
+  readonly nativeDuplex: boolean;
+}
+
+export interface LinkEvents {
+  /**
+   * One whole frame: exactly one MessagePack object that has passed the
+   * structural checks (size, depth, element count, accepted extensions).
+   * The receiver owns the buffer: a link never writes into it afterwards
+   * (decoded binary payloads may alias it).
+   */
+  frame(frame: Buffer): void;
+  /** The send queue drained below its high-water mark. */
+  drain(): void;
+  /** The link is gone; `error` says why when it was not a clean close. */
+  close(error?: Error): void;
+}
+
+export interface Link {
+  readonly capabilities: LinkCapabilities;
+  readonly peer: PeerInfo;
+  /** Installs the receiver. Called once, before any frame is delivered. */
+  start(events: LinkEvents): void;
+  /**
+   * Queues one whole frame for sending. Returns false when the queue is above
+   * its high-water mark: the caller should wait for `drain` before sending
+   * more of a bulk flow. Never throws for a closed link (the frame is dropped
+   * and `close` has been or will be reported).
+   */
+  send(frame: Uint8Array): boolean;
+  /** Flushes what is queued, then closes. Resolves once closed. */
+  close(): Promise<void>;
+  /** Closes at once, dropping what is queued. */
+  destroy(error?: Error): void;
+  readonly closed: boolean;
+}
+
+/**
+ * A source of links: the listening side of a transport. Core's server takes
+ * one and serves every link it yields.
+ */
+export interface LinkAcceptor {
+  /** The endpoint URL clients can use to reach this server. */
+  readonly url: string;
+  /** Installs the callback for each new link, and for the end of accepting. */
+  start(onLink: (link: Link) => void, onEnd?: (error?: Error) => void): void;
+  /** Stops accepting and releases the endpoint (removes socket files and other names). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,426 @@
+import { EventEmitter } from 'eventemitter3';
+import { isChannel } from '../contract/defineChannel.js';
+import { describeIssues, validate, type Validation } from '../contract/validate.js';
+import type {
+  CallOptions,
+  Channel,
+  EventName,
+  EventPayload,
+  RpcProxy,
+  Schema,
+  StreamOptions,
+  StreamProxy,
+} from '../contract/types.js';
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
+import type { Link } from '../link/link.js';
+import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
+import { decode, encode } from '../wire/codec.js';
+import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
+import { errorFromWire } from '../wire/errors.js';
+import { buildRoutes, type Route } from './routes.js';
+
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/** Longer timeouts than Node timers can hold mean "no timeout". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ClientOptions {
+  /** Timeout of every call that does not set its own (default 30 s). */
+  readonly callTimeoutMs?: number;
+  /** How long to wait for the server's handshake answer (default 5 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Validate outputs, event payloads and stream items (default true). */
+  readonly validate?: boolean;
+  /**
+   * Called for problems no caller can be told about: an event payload the
+   * schema rejected, a malformed message. Default: a process warning.
+   */
+  readonly onError?: (error: ProcwireError) => void;
+}
+
+export type EventListener<C extends Channel<any>, E extends EventName<C>> = (payload: EventPayload<C, E>) => void;
+
+export interface Client<C extends Channel<any> = Channel<any>> {
+  readonly channel: C;
+  /** One typed function per rpc method. */
+  readonly rpc: RpcProxy<C>;
+  /** One typed function per stream method; each returns an async iterable. */
+  readonly stream: StreamProxy<C>;
+  on<E extends EventName<C>>(event: E, listener: EventListener<C, E>): this;
+  once<E extends EventName<C>>(event: E, listener: EventListener<C, E>): this;
+  off<E extends EventName<C>>(event: E, listener?: EventListener<C, E>): this;
+  /** Resolves when the link is gone; with the error when the peer went away. */
+  readonly closed: Promise<ProcwireError | undefined>;
+  /** Rejects what is pending with CLOSED, then closes the link. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  route: Route;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * Connects a channel client over a link: says hello, checks the server's
+ * channel name and version, and resolves once both match.
+ */
+export async function createClient<C extends Channel<any>>(
+  channel: C,
+  link: Link,
+  options: ClientOptions = {},
+): Promise<Client<C>> {
+  if (!isChannel(channel)) {
+    link.destroy();
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'connect: the first argument must come from defineChannel()');
+  }
+  const client = new ChannelClient(channel, link, options);
+  await client.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  return client as unknown as Client<C>;
+}
+
+class ChannelClient<C extends Channel<any>> implements StreamInlet {
+  readonly rpc: Record<string, (input: unknown, options?: CallOptions) => Promise<unknown>> = {};
+  readonly stream: Record<string, (input: unknown, options?: StreamOptions) => ClientStreamImpl<unknown>> = {};
+  readonly closed: Promise<ProcwireError | undefined>;
+  private readonly routes: Map<string, Route>;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly streams = new Map<number, ClientStreamImpl<unknown>>();
+  private readonly emitter = new EventEmitter();
+  private readonly callTimeoutMs: number;
+  private readonly validateOutput: boolean;
+  private nextId = 0;
+  private ended: ProcwireError | undefined;
+  private closing: Promise<void> | undefined;
+  private resolveClosed!: (error: ProcwireError | undefined) => void;
+  private helloWaiter: ((hello: unknown) => void) | undefined;
+
+  constructor(
+    readonly channel: C,
+    private readonly link: Link,
+    private readonly options: ClientOptions,
+  ) {
+    this.routes = buildRoutes(channel);
+    this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
+    this.validateOutput = options.validate ?? true;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    for (const route of this.routes.values()) {
+      if (route.kind === 'rpc') this.rpc[route.name] = (input, opts) => this.call(route, input, opts);
+      if (route.kind === 'stream') {
+        const itemSchema = this.validateOutput ? route.output : undefined;
+        this.stream[route.name] = (input, opts) => new ClientStreamImpl(this, route.wireName, input, itemSchema, opts);
+      }
+    }
+    Object.freeze(this.rpc);
+    Object.freeze(this.stream);
+    link.start({
+      frame: (frame) => this.onFrame(frame),
+      drain: () => {},
+      close: (error) => this.onLinkClose(error),
+    });
+  }
+
+  async handshake(timeoutMs: number): Promise<void> {
+    const answer = await new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.helloWaiter = (hello) => {
+        clearTimeout(timer);
+        resolve(hello);
+      };
+      void this.closed.then((error) => {
+        clearTimeout(timer);
+        reject(error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
+      });
+      this.link.send(
+        encode([MessageType.HELLO, { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version }]),
+      );
+    }).catch((error: unknown) => {
+      this.link.destroy();
+      throw error;
+    });
+    const hello = answer as { channel?: unknown; version?: unknown };
+    let mismatch: ProcwireError | undefined;
+    if (hello.channel !== this.channel.name) {
+      mismatch = new ProcwireError(
+        ErrorCode.CHANNEL_MISMATCH,
+        `the server serves channel ${String(hello.channel)}, this client expects ${this.channel.name}`,
+        { data: { server: hello.channel, client: this.channel.name } },
+      );
+    } else if (hello.version !== this.channel.version) {
+      mismatch = new ProcwireError(
+        ErrorCode.VERSION_MISMATCH,
+        `the server serves ${this.channel.name} version ${String(hello.version)}, this client expects version ${this.channel.version}`,
+        { data: { server: hello.version, client: this.channel.version } },
+      );
+    }
+    if (mismatch) {
+      this.link.destroy();
+      throw mismatch;
+    }
+  }
+
+  // ---------------------------------------------------------------- rpc
+
+  private call(route: Route, input: unknown, options: CallOptions | undefined): Promise<unknown> {
+    if (this.ended) return Promise.reject(this.ended);
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      return Promise.reject(new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
+    }
+    const timeoutMs = options?.timeoutMs === undefined ? this.callTimeoutMs : checkTimeout(options.timeoutMs, 'timeoutMs');
+    let frame: Buffer;
+    const id = this.allocateId();
+    try {
+      frame = encode([MessageType.REQUEST, id, route.wireName, [input]]);
+    } catch (error) {
+      return Promise.reject(
+        new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${route.wireName} is not encodable: ${(error as Error).message}`),
+      );
+    }
+    if (frame.length > this.link.capabilities.maxFrameBytes) {
+      return Promise.reject(
+        new ProcwireError(
+          ErrorCode.FRAME_TOO_LARGE,
+          `request of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
+          { data: { limit: 'maxFrameBytes', value: this.link.capabilities.maxFrameBytes } },
+        ),
+      );
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const entry: PendingCall = { resolve, reject, route, timer: undefined, signal, onAbort: undefined };
+      if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
+        entry.timer = setTimeout(() => {
+          this.abandon(id, new ProcwireError(ErrorCode.TIMEOUT, `${route.wireName} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        entry.timer.unref();
+      }
+      if (signal) {
+        entry.onAbort = () =>
+          this.abandon(id, new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(id, entry);
+      this.link.send(frame);
+    });
+  }
+
+  /** Gives up on a call locally and tells the server to stop its handler. */
+  private abandon(id: number, error: ProcwireError): void {
+    const entry = this.settle(id);
+    if (!entry) return;
+    this.link.send(encode([MessageType.CANCEL, id]));
+    entry.reject(error);
+  }
+
+  private settle(id: number): PendingCall | undefined {
+    const entry = this.pending.get(id);
+    if (!entry) return undefined;
+    this.pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    return entry;
+  }
+
+  private onResponse(message: unknown[]): void {
+    const [, id, error, result] = message;
+    if (message.length !== 4 || typeof id !== 'number') return this.report('malformed response');
+    const entry = this.settle(id);
+    if (!entry) return; // answer to a call already timed out or cancelled
+    if (error !== null && error !== undefined) return entry.reject(errorFromWire(error));
+    if (!this.validateOutput) return entry.resolve(result);
+    const checked = validate(entry.route.output, result);
+    if (checked instanceof Promise) checked.then((v) => this.resolveOutput(entry, v), entry.reject);
+    else this.resolveOutput(entry, checked);
+  }
+
+  private resolveOutput(entry: PendingCall, checked: Validation): void {
+    if (checked.ok) return entry.resolve(checked.value);
+    entry.reject(
+      new ProcwireError(
+        ErrorCode.INVALID_OUTPUT,
+        `invalid output from ${entry.route.wireName}: ${describeIssues(checked.issues)}`,
+      ),
+    );
+  }
+
+  private allocateId(): number {
+    // msgpack-rpc ids are uint32; skip ids still in use after a wrap-around.
+    do {
+      this.nextId = this.nextId >= MAX_MSGID ? 0 : this.nextId + 1;
+    } while (this.pending.has(this.nextId) || this.streams.has(this.nextId));
+    return this.nextId;
+  }
+
+  // ------------------------------------------------------------- streams
+
+  openStream(stream: ClientStreamImpl<unknown>, method: string, input: unknown, credit: number): number | ProcwireError {
+    if (this.ended) return this.ended;
+    const id = this.allocateId();
+    let frame: Buffer;
+    try {
+      frame = encode([MessageType.STREAM_OPEN, id, method, [input], credit]);
+    } catch (error) {
+      return new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${method} is not encodable: ${(error as Error).message}`);
+    }
+    this.streams.set(id, stream);
+    this.link.send(frame);
+    return id;
+  }
+
+  grantCredit(id: number, credit: number): void {
+    if (this.streams.has(id)) this.link.send(encode([MessageType.STREAM_CREDIT, id, credit]));
+  }
+
+  cancelStream(id: number): void {
+    if (this.streams.delete(id) && !this.ended) this.link.send(encode([MessageType.CANCEL, id]));
+  }
+
+  // -------------------------------------------------------------- events
+
+  on(event: string, listener: (payload: unknown) => void): this {
+    this.checkEvent(event);
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  once(event: string, listener: (payload: unknown) => void): this {
+    this.checkEvent(event);
+    this.emitter.once(event, listener);
+    return this;
+  }
+
+  off(event: string, listener?: (payload: unknown) => void): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  private checkEvent(event: string): void {
+    const route = this.routes.get(`${this.channel.name}.${event}`);
+    if (route?.kind !== 'event') {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `channel ${this.channel.name} declares no event "${event}"`);
+    }
+  }
+
+  private onNotification(message: unknown[]): void {
+    const [, method, params] = message;
+    if (message.length !== 3 || typeof method !== 'string' || !Array.isArray(params)) {
+      return this.report('malformed notification');
+    }
+    const route = this.routes.get(method);
+    if (route?.kind !== 'event') return this.report(`unknown event ${method}`);
+    if (this.emitter.listenerCount(route.name) === 0) return;
+    if (!this.validateOutput) return void this.emitter.emit(route.name, params[0]);
+    const checked = validate(route.input, params[0]);
+    const deliver = (v: Validation) => {
+      if (v.ok) this.emitter.emit(route.name, v.value);
+      else {
+        this.reportError(
+          new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid payload for event ${method}: ${describeIssues(v.issues)}`),
+        );
+      }
+    };
+    if (checked instanceof Promise) checked.then(deliver, () => {});
+    else deliver(checked);
+  }
+
+  // ------------------------------------------------------------ incoming
+
+  private onFrame(frame: Buffer): void {
+    let message: unknown;
+    try {
+      message = decode(frame);
+    } catch (error) {
+      return this.report(`undecodable frame: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(message)) return this.report('a message must be an array');
+    switch (message[0]) {
+      case MessageType.RESPONSE:
+        return this.onResponse(message);
+      case MessageType.NOTIFICATION:
+        return this.onNotification(message);
+      case MessageType.STREAM_ITEM: {
+        const [, id, item] = message;
+        if (message.length !== 3 || typeof id !== 'number') return this.report('malformed stream item');
+        return this.streams.get(id)?.onItem(item);
+      }
+      case MessageType.STREAM_END: {
+        const [, id, error] = message;
+        if (message.length !== 3 || typeof id !== 'number') return this.report('malformed stream end');
+        const stream = this.streams.get(id);
+        if (!stream) return;
+        this.streams.delete(id);
+        return stream.onEnd(error === null || error === undefined ? undefined : errorFromWire(error));
+      }
+      case MessageType.HELLO: {
+        const waiter = this.helloWaiter;
+        this.helloWaiter = undefined;
+        if (waiter && typeof message[1] === 'object' && message[1] !== null) return waiter(message[1]);
+        return this.report('unexpected hello');
+      }
+      default:
+        return this.report(`unexpected message type ${String(message[0])}`);
+    }
+  }
+
+  private report(message: string): void {
+    this.reportError(new ProcwireError(ErrorCode.PROTOCOL, message));
+  }
+
+  private reportError(error: ProcwireError): void {
+    if (this.options.onError) this.options.onError(error);
+    else process.emitWarning(`procwire client: ${error.code}: ${error.message}`);
+  }
+
+  // ----------------------------------------------------------- lifecycle
+
+  private failEverything(error: ProcwireError): void {
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(error);
+    for (const stream of this.streams.values()) stream.onEnd(error);
+    this.streams.clear();
+  }
+
+  private onLinkClose(cause?: Error): void {
+    if (!this.ended) {
+      this.ended =
+        cause instanceof ProcwireError && cause.code === ErrorCode.PEER_GONE
+          ? cause
+          : new ProcwireError(ErrorCode.PEER_GONE, 'the server went away', { cause });
+      this.failEverything(this.ended);
+      this.resolveClosed(this.ended);
+    } else {
+      this.resolveClosed(undefined);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.ended) {
+        this.ended = new ProcwireError(ErrorCode.CLOSED, 'the client was closed');
+        this.failEverything(this.ended);
+      }
+      await this.link.close();
+      this.resolveClosed(undefined);
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function checkTimeout(value: number, name: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `${name} must be a non-negative number of milliseconds (0 = none)`);
+  }
+  return value;
+}

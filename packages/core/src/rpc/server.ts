@@ -1,0 +1,183 @@
+import { isChannel } from '../contract/defineChannel.js';
+import type { Channel, EventInput, EventName, Handlers, PeerInfo } from '../contract/types.js';
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
+import type { Link, LinkAcceptor } from '../link/link.js';
+import { encode } from '../wire/codec.js';
+import { MessageType } from '../wire/constants.js';
+import type { CallContext } from './callContext.js';
+import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
+import { buildRoutes, type Route } from './routes.js';
+
+export interface ServerOptions {
+  /** Validate every input against the contract before a handler sees it (default true). */
+  readonly validate?: boolean;
+  /**
+   * Called when a peer sends something that breaks the protocol but does not
+   * end its connection (a malformed message); the peer is otherwise ignored.
+   */
+  readonly onProtocolError?: (error: ProcwireError, peer: PeerInfo) => void;
+}
+
+export interface ServerStats {
+  readonly connections: number;
+  readonly protocolErrors: number;
+}
+
+export interface Server<C extends Channel<any> = Channel<any>> {
+  readonly channel: C;
+  /** The endpoint URL clients connect to (with the real port for `tcp://host:0`). */
+  readonly url: string;
+  /** Sends an event to every connected client. Returns how many it was sent to. */
+  emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number;
+  readonly stats: ServerStats;
+  /** Resolves when the server has stopped (closed by its user, or its only link ended). */
+  readonly closed: Promise<void>;
+  /** Stops accepting, cancels in-flight handlers, closes every connection. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves a channel on the links an acceptor yields. Transports provide the
+ * acceptor; `serve(channel, url, handlers)` in @procwire/transports wires the
+ * two together.
+ */
+export function createServer<C extends Channel<any>>(
+  channel: C,
+  handlers: Handlers<C>,
+  acceptor: LinkAcceptor,
+  options: ServerOptions = {},
+): Server<C> {
+  return new ChannelServer(channel, handlers, acceptor, options);
+}
+
+class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnectionHost {
+  readonly channelName: string;
+  readonly channelVersion: number;
+  readonly routes: Map<string, Route>;
+  readonly handlers: Record<string, (input: unknown, ctx: CallContext) => unknown>;
+  readonly validateInput: boolean;
+  readonly closed: Promise<void>;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly eventNames = new Map<string, string>();
+  private protocolErrors = 0;
+  private closing: Promise<void> | undefined;
+  private resolveClosed!: () => void;
+  private acceptorEnded = false;
+
+  constructor(
+    readonly channel: C,
+    handlers: Handlers<C>,
+    private readonly acceptor: LinkAcceptor,
+    private readonly options: ServerOptions,
+  ) {
+    if (!isChannel(channel)) {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'serve: the first argument must come from defineChannel()');
+    }
+    this.channelName = channel.name;
+    this.channelVersion = channel.version;
+    this.routes = buildRoutes(channel);
+    this.handlers = checkHandlers(channel, this.routes, handlers);
+    this.validateInput = options.validate ?? true;
+    for (const route of this.routes.values()) {
+      if (route.kind === 'event') this.eventNames.set(route.name, route.wireName);
+    }
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    acceptor.start(
+      (link) => this.accept(link),
+      () => {
+        this.acceptorEnded = true;
+        if (this.connections.size === 0) void this.close();
+      },
+    );
+  }
+
+  get url(): string {
+    return this.acceptor.url;
+  }
+
+  get stats(): ServerStats {
+    return { connections: this.connections.size, protocolErrors: this.protocolErrors };
+  }
+
+  private accept(link: Link): void {
+    if (this.closing) {
+      link.destroy();
+      return;
+    }
+    this.connections.add(new ServerConnection(link, this as ServerConnectionHost));
+  }
+
+  emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number {
+    const name = this.eventNames.get(event);
+    if (name === undefined) {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `channel ${this.channelName} declares no event "${event}"`);
+    }
+    if (this.connections.size === 0) return 0;
+    const frame = encode([MessageType.NOTIFICATION, name, [payload]]);
+    let sent = 0;
+    for (const connection of this.connections) {
+      if (frame.length <= connection.link.capabilities.maxFrameBytes) {
+        connection.sendFrame(frame);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  reportProtocolError(error: ProcwireError, peer: PeerInfo): void {
+    this.protocolErrors++;
+    this.options.onProtocolError?.(error, peer);
+  }
+
+  connectionClosed(connection: ServerConnection): void {
+    this.connections.delete(connection);
+    if (this.acceptorEnded && this.connections.size === 0) void this.close();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.acceptor.close().catch(() => {});
+      await Promise.all([...this.connections].map((c) => c.close()));
+      this.resolveClosed();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function checkHandlers(
+  channel: Channel<any>,
+  routes: Map<string, Route>,
+  handlers: unknown,
+): Record<string, (input: unknown, ctx: CallContext) => unknown> {
+  if (typeof handlers !== 'object' || handlers === null) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'serve: handlers must be an object');
+  }
+  const table = handlers as Record<string, unknown>;
+  const expected = new Set<string>();
+  for (const route of routes.values()) {
+    if (route.kind === 'event') continue;
+    expected.add(route.name);
+    if (typeof table[route.name] !== 'function') {
+      throw new ProcwireError(
+        ErrorCode.INVALID_ARGUMENT,
+        `serve: missing handler for ${route.kind === 'rpc' ? 'rpc method' : 'stream'} "${route.name}" of channel ${channel.name}`,
+      );
+    }
+  }
+  for (const key of Object.keys(table)) {
+    if (!expected.has(key)) {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `serve: "${key}" is not an rpc method or stream of channel ${channel.name}`);
+    }
+  }
+  // A null-prototype copy: lookups by name can never reach Object.prototype.
+  return Object.assign(Object.create(null), table) as Record<string, (input: unknown, ctx: CallContext) => unknown>;
+}
+

@@ -1,0 +1,322 @@
+import { describeIssues, issuesToData, validate, type Validation } from '../contract/validate.js';
+import type { PeerInfo } from '../contract/types.js';
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
+import type { Link } from '../link/link.js';
+import { decode, encode } from '../wire/codec.js';
+import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
+import { errorForWire, toProcwireError } from '../wire/errors.js';
+import { ServerStream } from '../streams/serverStream.js';
+import { CallContext } from './callContext.js';
+import type { Route } from './routes.js';
+
+/** What a connection needs from the server that owns it. */
+export interface ServerConnectionHost {
+  readonly channelName: string;
+  readonly channelVersion: number;
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly handlers: Readonly<Record<string, (input: unknown, ctx: CallContext) => unknown>>;
+  readonly validateInput: boolean;
+  /** A peer broke the protocol in a way that did not end the connection. */
+  reportProtocolError(error: ProcwireError, peer: PeerInfo): void;
+  connectionClosed(connection: ServerConnection, error?: Error): void;
+}
+
+function isMsgid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MSGID;
+}
+
+/**
+ * One client, as the server sees it: decodes its frames, validates inputs,
+ * runs handlers and streams, and answers in the peer's dialect (rich errors
+ * for procwire clients that said hello, "CODE: message" strings for plain
+ * msgpack-rpc clients).
+ */
+export class ServerConnection {
+  /** True once the peer completed the procwire handshake. */
+  private procwirePeer = false;
+  private readonly calls = new Map<number, CallContext>();
+  private readonly streams = new Map<number, ServerStream>();
+  private closed = false;
+
+  constructor(
+    readonly link: Link,
+    private readonly host: ServerConnectionHost,
+  ) {
+    link.start({
+      frame: (frame) => this.onFrame(frame),
+      drain: () => {
+        for (const stream of this.streams.values()) stream.onDrain();
+      },
+      close: (error) => this.onClose(error),
+    });
+  }
+
+  get peer(): PeerInfo {
+    return this.link.peer;
+  }
+
+  /** Sends an already-encoded frame (events are encoded once for all clients). */
+  sendFrame(frame: Uint8Array): boolean {
+    return this.link.send(frame);
+  }
+
+  close(): Promise<void> {
+    this.abortAll(new ProcwireError(ErrorCode.CLOSED, 'server is closing'));
+    return this.link.close();
+  }
+
+  private onFrame(frame: Buffer): void {
+    let message: unknown;
+    try {
+      message = decode(frame);
+    } catch (error) {
+      return this.protocolError(`undecodable frame: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(message)) return this.protocolError('a message must be an array');
+    switch (message[0]) {
+      case MessageType.REQUEST:
+        return this.onRequest(message);
+      case MessageType.NOTIFICATION:
+        // Clients send no events in procwire's model; msgpack-rpc clients may
+        // send notifications of their own (pynvim's nvim_set_client_info).
+        return;
+      case MessageType.HELLO:
+        return this.onHello(message);
+      case MessageType.CANCEL:
+        return this.onCancel(message);
+      case MessageType.STREAM_OPEN:
+        return this.onStreamOpen(message);
+      case MessageType.STREAM_CREDIT:
+        return this.onCredit(message);
+      default:
+        return this.protocolError(`unexpected message type ${String(message[0])}`);
+    }
+  }
+
+  private onHello(message: unknown[]): void {
+    const hello = message[1] as { procwire?: unknown } | undefined;
+    if (message.length !== 2 || typeof hello !== 'object' || hello === null || typeof hello.procwire !== 'number') {
+      return this.protocolError('malformed hello');
+    }
+    this.procwirePeer = true;
+    this.link.send(
+      encode([
+        MessageType.HELLO,
+        {
+          procwire: PROTOCOL_VERSION,
+          channel: this.host.channelName,
+          version: this.host.channelVersion,
+          maxFrameBytes: this.link.capabilities.maxFrameBytes,
+        },
+      ]),
+    );
+  }
+
+  private onRequest(message: unknown[]): void {
+    const id = message[1];
+    const method = message[2];
+    const params = message[3];
+    if (message.length !== 4 || !isMsgid(id)) return this.protocolError('malformed request');
+    if (typeof method !== 'string') {
+      return this.respondError(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, 'method name must be a string'));
+    }
+    const route = this.host.routes.get(method);
+    if (route === undefined || route.kind !== 'rpc') {
+      const hint = route?.kind === 'stream' ? ' (it is a stream; plain requests cannot call it)' : '';
+      return this.respondError(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no method "${method}"${hint}`));
+    }
+    if (this.calls.has(id) || this.streams.has(id)) {
+      return this.respondError(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
+    }
+    const input = this.inputOf(params);
+    if (input instanceof ProcwireError) return this.respondError(id, input);
+    const ctx = new CallContext(this.link.peer, method);
+    this.calls.set(id, ctx);
+    if (!this.host.validateInput) return this.runHandler(id, route, input, ctx);
+    const checked = validate(route.input, input);
+    if (checked instanceof Promise) {
+      checked.then(
+        (v) => this.afterValidation(id, route, v, ctx),
+        (e) => this.finishCall(id, ctx, undefined, toProcwireError(e)),
+      );
+    } else {
+      this.afterValidation(id, route, checked, ctx);
+    }
+  }
+
+  private afterValidation(id: number, route: Route, checked: Validation, ctx: CallContext): void {
+    if (ctx.isAborted) return void this.calls.delete(id);
+    if (!checked.ok) {
+      return this.finishCall(id, ctx, undefined, invalidInput(route, checked.issues));
+    }
+    this.runHandler(id, route, checked.value, ctx);
+  }
+
+  private runHandler(id: number, route: Route, input: unknown, ctx: CallContext): void {
+    let result: unknown;
+    try {
+      result = this.host.handlers[route.name]!(input, ctx);
+    } catch (error) {
+      return this.finishCall(id, ctx, undefined, toProcwireError(error));
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.finishCall(id, ctx, value, undefined),
+        (error: unknown) => this.finishCall(id, ctx, undefined, toProcwireError(error)),
+      );
+    } else {
+      this.finishCall(id, ctx, result, undefined);
+    }
+  }
+
+  private finishCall(id: number, ctx: CallContext, value: unknown, error: ProcwireError | undefined): void {
+    if (this.calls.get(id) !== ctx) return;
+    this.calls.delete(id);
+    // A cancelled caller has already settled its side; an answer would be dropped.
+    if (ctx.isAborted || this.closed) return;
+    if (error) this.respondError(id, error);
+    else this.sendEncoded(MessageType.RESPONSE, id, null, value);
+  }
+
+  private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
+    let frame: Buffer;
+    try {
+      frame = encode([type, id, error, value]);
+    } catch (e) {
+      frame = encode([
+        type,
+        id,
+        errorForWire(new ProcwireError(ErrorCode.HANDLER_ERROR, `result is not encodable: ${(e as Error).message}`), this.procwirePeer),
+        null,
+      ]);
+    }
+    if (frame.length > this.link.capabilities.maxFrameBytes) {
+      const tooLarge = new ProcwireError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `result of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
+        { data: { limit: 'maxFrameBytes', value: this.link.capabilities.maxFrameBytes } },
+      );
+      frame = encode([type, id, errorForWire(tooLarge, this.procwirePeer), null]);
+    }
+    this.link.send(frame);
+  }
+
+  private respondError(id: number, error: ProcwireError): void {
+    this.sendEncoded(MessageType.RESPONSE, id, errorForWire(error, this.procwirePeer), null);
+  }
+
+  /** Sends a stream item or end; used by ServerStream. */
+  sendStreamFrame(type: number, id: number, payload: unknown): boolean {
+    if (this.closed) return false;
+    if (type === MessageType.STREAM_END && payload instanceof ProcwireError) {
+      this.link.send(encode([type, id, errorForWire(payload, this.procwirePeer)]));
+      return true;
+    }
+    let frame: Buffer;
+    try {
+      frame = encode([type, id, payload]);
+    } catch (e) {
+      throw new ProcwireError(ErrorCode.HANDLER_ERROR, `stream item is not encodable: ${(e as Error).message}`);
+    }
+    if (frame.length > this.link.capabilities.maxFrameBytes) {
+      throw new ProcwireError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `stream item of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
+      );
+    }
+    return this.link.send(frame);
+  }
+
+  streamFinished(id: number, stream: ServerStream): void {
+    if (this.streams.get(id) === stream) this.streams.delete(id);
+  }
+
+  private onStreamOpen(message: unknown[]): void {
+    const [, id, method, params, credit] = message;
+    if (message.length !== 5 || !isMsgid(id) || !isCredit(credit)) return this.protocolError('malformed stream open');
+    const route = typeof method === 'string' ? this.host.routes.get(method) : undefined;
+    if (route === undefined || route.kind !== 'stream') {
+      return this.endStreamEarly(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no stream "${String(method)}"`));
+    }
+    if (this.calls.has(id) || this.streams.has(id)) {
+      return this.endStreamEarly(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
+    }
+    const input = this.inputOf(params);
+    if (input instanceof ProcwireError) return this.endStreamEarly(id, input);
+    const ctx = new CallContext(this.link.peer, route.wireName);
+    const stream = new ServerStream(this, id, ctx, credit);
+    this.streams.set(id, stream);
+    const start = (checked: Validation) => {
+      if (!checked.ok) return stream.fail(invalidInput(route, checked.issues));
+      stream.start(() => this.host.handlers[route.name]!(checked.value, ctx));
+    };
+    if (!this.host.validateInput) return start({ ok: true, value: input });
+    const checked = validate(route.input, input);
+    if (checked instanceof Promise) checked.then(start, (e) => stream.fail(toProcwireError(e)));
+    else start(checked);
+  }
+
+  private endStreamEarly(id: number, error: ProcwireError): void {
+    this.link.send(encode([MessageType.STREAM_END, id, errorForWire(error, this.procwirePeer)]));
+  }
+
+  private onCredit(message: unknown[]): void {
+    const [, id, credit] = message;
+    if (message.length !== 3 || !isMsgid(id) || !isCredit(credit)) return this.protocolError('malformed stream credit');
+    this.streams.get(id)?.addCredit(credit);
+  }
+
+  private onCancel(message: unknown[]): void {
+    const id = message[1];
+    if (message.length !== 2 || !isMsgid(id)) return this.protocolError('malformed cancel');
+    const reason = new ProcwireError(ErrorCode.CANCELLED, 'the caller cancelled');
+    const call = this.calls.get(id);
+    if (call) {
+      this.calls.delete(id);
+      call.abort(reason);
+    }
+    this.streams.get(id)?.cancel(reason);
+  }
+
+  /** msgpack-rpc passes params as an array; procwire methods take one argument. */
+  private inputOf(params: unknown): unknown {
+    if (!Array.isArray(params)) return new ProcwireError(ErrorCode.INVALID_INPUT, 'params must be an array');
+    if (params.length > 1) {
+      return new ProcwireError(ErrorCode.INVALID_INPUT, `expected one parameter, got ${params.length}`);
+    }
+    return params[0];
+  }
+
+  private protocolError(message: string): void {
+    this.host.reportProtocolError(new ProcwireError(ErrorCode.PROTOCOL, message), this.link.peer);
+  }
+
+  private abortAll(reason: ProcwireError): void {
+    for (const ctx of this.calls.values()) ctx.abort(reason);
+    this.calls.clear();
+    for (const stream of this.streams.values()) stream.cancel(reason);
+    this.streams.clear();
+  }
+
+  private onClose(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abortAll(new ProcwireError(ErrorCode.PEER_GONE, 'the client went away', { cause: error }));
+    this.host.connectionClosed(this, error);
+  }
+}
+
+function invalidInput(route: Route, issues: Parameters<typeof describeIssues>[0]): ProcwireError {
+  return new ProcwireError(ErrorCode.INVALID_INPUT, `invalid input for ${route.wireName}: ${describeIssues(issues)}`, {
+    data: { issues: issuesToData(issues) },
+  });
+}
+
+function isCredit(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MSGID;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}

@@ -1,0 +1,124 @@
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
+import type { CallContext } from '../rpc/callContext.js';
+import { MessageType } from '../wire/constants.js';
+import { toProcwireError } from '../wire/errors.js';
+
+/** The part of the connection a stream writes through. */
+export interface StreamOutlet {
+  sendStreamFrame(type: number, id: number, payload: unknown): boolean;
+  streamFinished(id: number, stream: ServerStream): void;
+}
+
+type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
+
+/**
+ * The producing side of one stream. It pulls from the handler's iterator
+ * only while it holds credit granted by the reader, and pauses while the
+ * link's send queue is above its high-water mark, so a reader that stops
+ * reading stops the producer and the server's memory stays flat.
+ */
+export class ServerStream {
+  private credit: number;
+  private wake: (() => void) | undefined;
+  private cancelled = false;
+  private finished = false;
+  private iterator: AnyIterator | undefined;
+
+  constructor(
+    private readonly outlet: StreamOutlet,
+    private readonly id: number,
+    private readonly ctx: CallContext,
+    initialCredit: number,
+  ) {
+    this.credit = initialCredit;
+  }
+
+  start(produce: () => unknown): void {
+    void this.run(produce);
+  }
+
+  /** Ends the stream with an error before any item (bad input, say). */
+  fail(error: ProcwireError): void {
+    this.end(error);
+  }
+
+  addCredit(credit: number): void {
+    this.credit += credit;
+    this.resume();
+  }
+
+  onDrain(): void {
+    this.resume();
+  }
+
+  /** The reader went away or cancelled: stop producing, tell the handler. */
+  cancel(reason: ProcwireError): void {
+    if (this.finished) return;
+    this.cancelled = true;
+    this.finished = true;
+    this.ctx.abort(reason);
+    this.outlet.streamFinished(this.id, this);
+    this.resume();
+  }
+
+  private resume(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private async run(produce: () => unknown): Promise<void> {
+    try {
+      this.iterator = iteratorOf(produce());
+      for (;;) {
+        if (this.cancelled) return;
+        if (this.credit <= 0) {
+          await this.pause();
+          continue;
+        }
+        const step = await this.iterator.next();
+        if (this.cancelled) return;
+        if (step.done) return this.end(undefined);
+        this.credit--;
+        const roomLeft = this.outlet.sendStreamFrame(MessageType.STREAM_ITEM, this.id, step.value);
+        if (!roomLeft && !this.cancelled) await this.pause();
+      }
+    } catch (error) {
+      if (!this.cancelled) this.end(toProcwireError(error));
+    } finally {
+      if (this.cancelled) closeQuietly(this.iterator);
+    }
+  }
+
+  private end(error: ProcwireError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.outlet.streamFinished(this.id, this);
+    this.outlet.sendStreamFrame(MessageType.STREAM_END, this.id, error ?? null);
+  }
+}
+
+function iteratorOf(value: unknown): AnyIterator {
+  const v = value as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null;
+  const asyncIterator = v?.[Symbol.asyncIterator];
+  if (typeof asyncIterator === 'function') return asyncIterator.call(v);
+  const syncIterator = v?.[Symbol.iterator];
+  if (typeof syncIterator === 'function') return syncIterator.call(v);
+  throw new ProcwireError(ErrorCode.HANDLER_ERROR, 'a stream handler must return an iterable or async iterable');
+}
+
+function closeQuietly(iterator: AnyIterator | undefined): void {
+  try {
+    const result = iterator?.return?.();
+    if (result instanceof Promise) result.catch(() => {});
+  } catch {
+    // The handler's cleanup failed; the stream is already over for the reader.
+  }
+}

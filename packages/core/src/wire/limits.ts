@@ -1,0 +1,49 @@
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
+
+/**
+ * Limits applied to every frame before any decoder sees it. All can be
+ * lowered or raised per server and per client, up to the hard ceiling.
+ */
+export interface FrameLimits {
+  /** Largest encoded frame in bytes. */
+  readonly maxFrameBytes: number;
+  /** Deepest nesting of arrays and maps (the message array itself is depth 1). */
+  readonly maxDepth: number;
+  /** Most array elements plus map entries (keys and values) in one frame. */
+  readonly maxElements: number;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** No configuration can raise the frame size above this. */
+export const HARD_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+export const DEFAULT_MAX_ELEMENTS = 100_000;
+
+export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxDepth: DEFAULT_MAX_DEPTH,
+  maxElements: DEFAULT_MAX_ELEMENTS,
+});
+
+/** Fills in defaults and rejects values outside the allowed range. */
+export function resolveFrameLimits(partial: Partial<FrameLimits> = {}): FrameLimits {
+  const limits = { ...DEFAULT_FRAME_LIMITS, ...stripUndefined(partial) };
+  check('maxFrameBytes', limits.maxFrameBytes, 16, HARD_MAX_FRAME_BYTES);
+  check('maxDepth', limits.maxDepth, 2, 10_000);
+  check('maxElements', limits.maxElements, 4, 100_000_000);
+  return Object.freeze(limits);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function check(name: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ProcwireError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${name} must be an integer between ${min} and ${max} (got ${String(value)})`,
+    );
+  }
+}

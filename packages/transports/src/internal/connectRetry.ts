@@ -1,0 +1,32 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, ProcwireError } from '@procwire/core';
+
+/** OS errors that mean "nobody is listening yet". */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
+
+/**
+ * Runs `attempt` until it succeeds; while the error says nobody listens yet,
+ * retries with a growing pause until `waitMs` has passed. Other errors, and
+ * the last one, become CONNECT_FAILED naming the endpoint.
+ */
+export async function connectWithRetry<T>(where: string, waitMs: number, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  let pause = 5;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error instanceof ProcwireError) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (NOT_LISTENING.has(code) && Date.now() + pause <= deadline) {
+        await sleep(pause);
+        pause = Math.min(pause * 2, 200);
+        continue;
+      }
+      const why = NOT_LISTENING.has(code) ? 'no server is listening' : (error as Error).message;
+      throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot connect to ${where}: ${why} (${code || 'error'})`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { ErrorCode, ProcwireError } from '@procwire/core';
+import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoint.js';
+import type { Transport } from './internal/transport.js';
+import { socketPairTransport } from './socketPair.js';
+import { tcpTransport, unixTransport } from './socket.js';
+
+const transports = new Map<string, Transport>();
+
+/** Makes a transport available under its scheme (later transports join here). */
+export function registerTransport(transport: Transport): void {
+  transports.set(transport.scheme, transport);
+}
+
+for (const transport of [unixTransport, tcpTransport, socketPairTransport]) registerTransport(transport);
+
+/** Schemes this process can use on this platform. */
+export function availableSchemes(): string[] {
+  return [...transports.values()]
+    .filter((t) => t.platforms === undefined || t.platforms.includes(process.platform))
+    .map((t) => t.scheme);
+}
+
+export function resolveEndpoint(url: unknown): { endpoint: Endpoint; transport: Transport } {
+  const endpoint = parseEndpoint(url);
+  const transport = transports.get(endpoint.scheme);
+  if (!transport) {
+    throw invalidEndpoint(endpoint.url, `unknown transport "${endpoint.scheme}:" (known: ${[...transports.keys()].map((s) => `${s}:`).join(', ')})`);
+  }
+  if (transport.platforms && !transport.platforms.includes(process.platform)) {
+    throw new ProcwireError(ErrorCode.UNSUPPORTED, `${endpoint.scheme}: is not available on ${process.platform}`);
+  }
+  return { endpoint, transport };
+}

@@ -1,0 +1,204 @@
+/**
+ * `unix:///path`, `unix:@name` (Linux abstract namespace) and `tcp://host:port`.
+ *
+ * Contract
+ * - Ordering: frames arrive in the order they were sent, per connection.
+ * - Who creates: the server creates the endpoint; clients connect. A socket
+ *   file appears at its path already with mode 0600 (bound in a private 0700
+ *   directory, then hard-linked into place, so there is no moment when it is
+ *   more open and a live server's file is never replaced). A file left by a
+ *   killed server (connect refused) is removed and the path reused; a path
+ *   where a server answers gives ADDRESS_IN_USE.
+ * - Peer vanishes: the kernel closes the socket; the other side's link closes
+ *   at once, so pending calls reject with PEER_GONE.
+ * - Cleanup: closing the server removes its socket file (only if it is still
+ *   the one this server created).
+ */
+import { mkdtemp, rm, rmdir, chmod, link as hardLink, lstat, stat, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { dirname, isAbsolute, join } from 'node:path';
+import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
+import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { connectWithRetry } from './internal/connectRetry.js';
+import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_UNIX_PATH_BYTES = 107;
+
+type Address = { kind: 'file'; path: string } | { kind: 'abstract'; name: string } | { kind: 'tcp'; host: string; port: number };
+
+function unixAddress(endpoint: Endpoint): Address {
+  const path = endpoint.path;
+  if (path.startsWith('@')) {
+    if (process.platform !== 'linux') throw invalidEndpoint(endpoint.url, 'abstract socket names (unix:@name) exist only on Linux');
+    if (path.length < 2) throw invalidEndpoint(endpoint.url, 'the abstract name is empty');
+    if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) throw invalidEndpoint(endpoint.url, `the name is longer than ${MAX_UNIX_PATH_BYTES} bytes`);
+    return { kind: 'abstract', name: path.slice(1) };
+  }
+  if (!isAbsolute(path)) throw invalidEndpoint(endpoint.url, 'expected an absolute path, as in unix:///run/app/calc.sock');
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+    throw invalidEndpoint(endpoint.url, `the path is longer than the ${MAX_UNIX_PATH_BYTES} bytes a Unix socket address holds`);
+  }
+  return { kind: 'file', path };
+}
+
+function tcpAddress(endpoint: Endpoint): Address {
+  if (!endpoint.host) throw invalidEndpoint(endpoint.url, 'expected tcp://host:port');
+  if (endpoint.port === undefined) throw invalidEndpoint(endpoint.url, 'the port is missing (use :0 for any free port)');
+  return { kind: 'tcp', host: endpoint.host, port: endpoint.port };
+}
+
+function netPath(address: Address): string | { host: string; port: number } {
+  if (address.kind === 'file') return address.path;
+  if (address.kind === 'abstract') return `\0${address.name}`;
+  return { host: address.host, port: address.port };
+}
+
+function describe(address: Address): string {
+  if (address.kind === 'file') return `unix://${address.path}`;
+  if (address.kind === 'abstract') return `unix:@${address.name}`;
+  return `tcp://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}
+
+function linkFor(socket: Socket, address: Address, options: ListenOptions | ConnectOptions, peerAddress?: string): Link {
+  if (address.kind === 'tcp') socket.setNoDelay(true);
+  const peer: PeerInfo = {
+    transport: address.kind === 'tcp' ? 'tcp' : 'unix',
+    address: peerAddress ?? describe(address),
+  };
+  return createStreamLink(socket, socket, { peer, limits: options.limits, nativeDuplex: true });
+}
+
+function listenOn(server: NetServer, where: string | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Binds in a private directory, then links the 0600 socket into place. */
+async function listenOnFile(server: NetServer, path: string): Promise<{ ino: number }> {
+  const privateDir = await mkdtemp(join(dirname(path), '.procwire-'));
+  const bound = join(privateDir, 's');
+  try {
+    await listenOn(server, bound);
+    await chmod(bound, 0o600);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await hardLink(bound, path);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+        await removeIfStale(path);
+      }
+    }
+    return { ino: (await stat(path)).ino };
+  } catch (error) {
+    server.close();
+    throw error;
+  } finally {
+    await unlink(bound).catch(() => {});
+    await rmdir(privateDir).catch(() => {});
+  }
+}
+
+/** Removes a socket file no server answers on; a live one is never touched. */
+async function removeIfStale(path: string): Promise<void> {
+  const info = await lstat(path);
+  if (!info.isSocket()) {
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} exists and is not a socket; not replacing it`);
+  }
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
+  });
+  if (alive) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on unix://${path}`);
+  if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} is a stale socket of another user; not replacing it`);
+  }
+  await unlink(path);
+}
+
+async function listen(address: Address, options: ListenOptions): Promise<LinkAcceptor> {
+  const server = createServer({ noDelay: address.kind === 'tcp', pauseOnConnect: false });
+  let ownFile: { path: string; ino: number } | undefined;
+  try {
+    if (address.kind === 'file') {
+      ownFile = { path: address.path, ...(await listenOnFile(server, address.path)) };
+    } else {
+      await listenOn(server, netPath(address));
+    }
+  } catch (error) {
+    throw listenError(error, address);
+  }
+  let url = describe(address);
+  if (address.kind === 'tcp') {
+    const bound = server.address();
+    if (bound && typeof bound === 'object') url = describe({ ...address, port: bound.port });
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    start(onLink) {
+      server.on('connection', (socket: Socket) => {
+        const remote = address.kind === 'tcp' ? `tcp://${socket.remoteAddress}:${socket.remotePort}` : undefined;
+        onLink(linkFor(socket, address, options, remote));
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        server.close();
+        if (ownFile) {
+          // Remove the file only if it is still ours (not replaced by someone else).
+          const current = await stat(ownFile.path).catch(() => undefined);
+          if (current?.ino === ownFile.ino) await rm(ownFile.path, { force: true });
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function listenError(error: unknown, address: Address): unknown {
+  if (error instanceof ProcwireError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${describe(address)} is already in use`, { cause: error });
+  }
+  return new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot listen on ${describe(address)}: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+function connect(address: Address, options: ConnectOptions): Promise<Link> {
+  return connectWithRetry(describe(address), options.waitMs ?? 0, () =>
+    new Promise<Link>((resolve, reject) => {
+      const socket = createConnection(netPath(address) as never);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(linkFor(socket, address, options));
+      });
+      socket.once('error', reject);
+    }),
+  );
+}
+
+export const unixTransport: Transport = {
+  scheme: 'unix',
+  platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  listen: (endpoint, options) => listen(unixAddress(endpoint), options),
+  connect: (endpoint, options) => connect(unixAddress(endpoint), options),
+};
+
+export const tcpTransport: Transport = {
+  scheme: 'tcp',
+  listen: (endpoint, options) => listen(tcpAddress(endpoint), options),
+  connect: (endpoint, options) => connect(tcpAddress(endpoint), options),
+};

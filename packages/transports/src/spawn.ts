@@ -1,0 +1,163 @@
+import { spawn as spawnProcess, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createClient,
+  createStreamLink,
+  ErrorCode,
+  ProcwireError,
+  type Channel,
+  type Client,
+  type Link,
+  type LinkEvents,
+} from '@procwire/core';
+import { SOCKETPAIR_FD_ENV } from './socketPair.js';
+import type { ConnectOptions } from './serve.js';
+
+export interface SpawnOptions extends ConnectOptions {
+  /** How the worker is reached (default and, for now, only choice: 'socketpair:'). */
+  readonly via?: 'socketpair:';
+  /** Arguments after the module path. */
+  readonly args?: readonly string[];
+  /** Extra environment variables (merged over this process's environment). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Node options for the worker (default: this process's, so loaders such as tsx carry over). */
+  readonly execArgv?: readonly string[];
+  /** The worker's stdin, stdout and stderr (default: inherited). */
+  readonly stdio?: 'inherit' | 'ignore' | 'pipe';
+  /** After close(), how long the worker may take to exit before SIGTERM (default 5 s). */
+  readonly exitTimeoutMs?: number;
+}
+
+/** A client of a worker process, plus the process itself. */
+export type Worker<C extends Channel<any>> = Client<C> & {
+  /** The worker's ChildProcess. */
+  readonly process: ChildProcess;
+  /** Resolves with how the worker exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+/** File descriptor the worker's end of the pair gets. */
+const WORKER_FD = 3;
+/** How long to wait for the exit status when the link drops, to name it in PEER_GONE. */
+const EXIT_STATUS_WAIT_MS = 50;
+
+function modulePath(module: string | URL): string {
+  if (module instanceof URL || module.startsWith('file:')) return fileURLToPath(module);
+  if (typeof module !== 'string' || module.length === 0) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: module must be a path or a file: URL');
+  }
+  return isAbsolute(module) ? module : resolvePath(module);
+}
+
+/**
+ * Starts `module` as a worker process and connects to the channel it serves
+ * with `serve(channel, 'socketpair:', handlers)`.
+ */
+export async function spawn<C extends Channel<any>>(
+  channel: C,
+  module: string | URL,
+  options: SpawnOptions = {},
+): Promise<Worker<C>> {
+  const via = options.via ?? 'socketpair:';
+  if (via !== 'socketpair:') {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `spawn: via must be 'socketpair:' (got ${JSON.stringify(via)})`);
+  }
+  const path = modulePath(module);
+  const std = options.stdio ?? 'inherit';
+  const stdio: StdioOptions = [std, std, std, 'pipe'];
+  const child = spawnProcess(process.execPath, [...(options.execArgv ?? process.execArgv), path, ...(options.args ?? [])], {
+    stdio,
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, [SOCKETPAIR_FD_ENV]: String(WORKER_FD) },
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const spawnFailed = once(child, 'spawn').then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  const socket = child.stdio[WORKER_FD] as Socket;
+  const link = withExitStatus(
+    createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: child.pid }, limits: options.limits, nativeDuplex: true }),
+    child,
+    exited,
+  );
+  let client: Client<C>;
+  try {
+    const failure = await spawnFailed;
+    if (failure) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `spawn: cannot start ${path}: ${failure.message}`, { cause: failure });
+    client = await createClient(channel, link, options);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const closeClient = client.close.bind(client);
+  const exitTimeoutMs = options.exitTimeoutMs ?? 5000;
+  const close = async () => {
+    await closeClient();
+    await stopWorker(child, exited, exitTimeoutMs);
+  };
+  return Object.assign(client, {
+    process: child,
+    exited,
+    close,
+    [Symbol.asyncDispose]: close,
+  }) as Worker<C>;
+}
+
+/** Waits for the worker to exit by itself; then SIGTERM, then SIGKILL. */
+async function stopWorker(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const within = (ms: number) =>
+    Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(r, ms, false).unref())]);
+  if (await within(graceMs)) return;
+  child.kill('SIGTERM');
+  if (await within(2000)) return;
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * Wraps the worker's link so that when it drops, the PEER_GONE error says how
+ * the worker ended (exit code or signal) when that is known quickly.
+ */
+function withExitStatus(
+  inner: Link,
+  child: ChildProcess,
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+): Link {
+  return {
+    capabilities: inner.capabilities,
+    peer: inner.peer,
+    get closed() {
+      return inner.closed;
+    },
+    send: (frame) => inner.send(frame),
+    close: () => inner.close(),
+    destroy: (error) => inner.destroy(error),
+    start(events: LinkEvents) {
+      inner.start({
+        frame: events.frame,
+        drain: events.drain,
+        close(error) {
+          const timeout = new Promise<undefined>((r) => setTimeout(r, EXIT_STATUS_WAIT_MS, undefined).unref());
+          void Promise.race([exited, timeout]).then((status) => {
+            if (!status) return events.close(error);
+            const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+            events.close(
+              new ProcwireError(ErrorCode.PEER_GONE, `worker ${child.pid} ${how}`, {
+                cause: error,
+                data: { pid: child.pid, code: status.code, signal: status.signal },
+              }),
+            );
+          });
+        },
+      });
+    },
+  };
+}
