@@ -18,8 +18,9 @@ export async function connectWithRetry<T>(where: string, waitMs: number, attempt
     } catch (error) {
       if (error instanceof ProcwireError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (NOT_LISTENING.has(code) && Date.now() + pause <= deadline) {
-        await sleep(pause);
+      const left = deadline - Date.now();
+      if (NOT_LISTENING.has(code) && left > 0) {
+        await sleep(Math.min(pause, left));
         pause = Math.min(pause * 2, 200);
         continue;
       }

@@ -1,0 +1,200 @@
+/**
+ * The one conformance suite every transport must pass: the same calls,
+ * events, streams, errors and failure behaviour, across real processes.
+ */
+import { createConnection } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineChannel, DEFAULT_MAX_FRAME_BYTES, ErrorCode, ProcwireError, type Client } from 'procwire';
+import { calc } from '../fixtures/calc.js';
+import type { EndpointKind, Peer } from './endpoints.js';
+
+async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProcwireError);
+    return error as ProcwireError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+export function conformanceSuite(kind: EndpointKind): void {
+  describe.skipIf(!kind.available)(`conformance: ${kind.name}`, () => {
+    let peer: Peer;
+    let client: Client<typeof calc>;
+    beforeAll(async () => {
+      peer = await kind.start();
+      client = peer.client;
+    });
+    afterAll(async () => {
+      await peer?.stop();
+    });
+
+    it('calls a method and gets a typed result', async () => {
+      expect(await client.rpc.add({ a: 1, b: 2 })).toBe(3);
+    });
+
+    it('keeps the order of many calls in flight and of stream items', async () => {
+      const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => client.rpc.add({ a: i, b: 0 })));
+      expect(results).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      const items: number[] = [];
+      for await (const n of client.stream.count({ to: 3000 })) items.push(n);
+      expect(items).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    });
+
+    it('runs many slow calls concurrently', async () => {
+      const started = performance.now();
+      const results = await Promise.all(Array.from({ length: 300 }, () => client.rpc.sleep({ ms: 200 })));
+      expect(results.every((r) => r === 'done')).toBe(true);
+      // Serialised they would take 60 s.
+      expect(performance.now() - started).toBeLessThan(5000);
+    });
+
+    it('carries binary payloads as bytes, up to the frame limit', async () => {
+      const size = DEFAULT_MAX_FRAME_BYTES - 1024;
+      const big = new Uint8Array(size);
+      for (let i = 0; i < size; i += 4096) big[i] = i & 0xff;
+      const echoed = await client.rpc.echo(big);
+      expect(echoed).toBeInstanceOf(Uint8Array);
+      expect(Buffer.compare(Buffer.from(echoed as Uint8Array), Buffer.from(big))).toBe(0);
+      const made = await client.rpc.bytes({ size: 1024 * 1024 });
+      expect(made.length).toBe(1024 * 1024);
+      expect(made[1000]).toBe(7);
+    });
+
+    it('refuses frames above the limit with FRAME_TOO_LARGE, and keeps working', async () => {
+      const tooBig = new Uint8Array(DEFAULT_MAX_FRAME_BYTES + 1);
+      expect((await rejection(client.rpc.echo(tooBig))).code).toBe(ErrorCode.FRAME_TOO_LARGE);
+      const answer = await rejection(client.rpc.bytes({ size: DEFAULT_MAX_FRAME_BYTES + 10 }));
+      expect(answer.code).toBe(ErrorCode.FRAME_TOO_LARGE);
+      expect(await client.rpc.add({ a: 2, b: 2 })).toBe(4);
+    });
+
+    it('times out with TIMEOUT and aborts the handler', async () => {
+      const before = await client.rpc.stats();
+      const error = await rejection(client.rpc.sleep({ ms: 10_000 }, { timeoutMs: 50 }));
+      expect(error.code).toBe(ErrorCode.TIMEOUT);
+      await sleep(50);
+      expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
+    });
+
+    it('cancels with an AbortSignal that reaches the handler', async () => {
+      const before = await client.rpc.stats();
+      const controller = new AbortController();
+      const call = client.rpc.sleep({ ms: 10_000 }, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 30);
+      expect((await rejection(call)).code).toBe(ErrorCode.CANCELLED);
+      await sleep(50);
+      expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
+      const aborted = AbortSignal.abort();
+      expect((await rejection(client.rpc.add({ a: 1, b: 1 }, { signal: aborted }))).code).toBe(ErrorCode.CANCELLED);
+    });
+
+    it('delivers typed events', async () => {
+      const got = new Promise<{ n: number }>((resolve) => client.once('tick', resolve));
+      await client.rpc.emitTick({ n: 42 });
+      expect(await got).toEqual({ n: 42 });
+    });
+
+    it('validates input on the server (INVALID_INPUT) and output on the client (INVALID_OUTPUT)', async () => {
+      const bad = await rejection(client.rpc.add({ a: 'one', b: 2 } as never));
+      expect(bad.code).toBe(ErrorCode.INVALID_INPUT);
+      expect(bad.message).toMatch(/calc\.add/);
+      expect((await rejection(client.rpc.lies())).code).toBe(ErrorCode.INVALID_OUTPUT);
+    });
+
+    it('reports handler errors with stable codes', async () => {
+      const plain = await rejection(client.rpc.fail({ message: 'boom' }));
+      expect([plain.code, plain.message]).toEqual([ErrorCode.HANDLER_ERROR, 'boom']);
+      const own = await rejection(client.rpc.fail({ code: 'OUT_OF_STOCK', message: 'none left' }));
+      expect([own.code, own.message]).toEqual(['OUT_OF_STOCK', 'none left']);
+    });
+
+    it('answers METHOD_NOT_FOUND for a method the server does not have', async () => {
+      const wider = defineChannel({
+        name: 'calc',
+        version: 1,
+        rpc: { nope: { input: z.void(), output: z.void() } },
+      });
+      const other = await peer.connectWith(wider);
+      try {
+        expect((await rejection(other.rpc.nope())).code).toBe(ErrorCode.METHOD_NOT_FOUND);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('refuses a client of another channel version with VERSION_MISMATCH', async () => {
+      const v2 = defineChannel({ ...calc, version: 2 });
+      const error = await rejection(peer.connectWith(v2));
+      expect(error.code).toBe(ErrorCode.VERSION_MISMATCH);
+      expect(error.message).toMatch(/version 1/);
+      expect(error.message).toMatch(/version 2/);
+    });
+
+    it('ends a stream with the producer error, typed', async () => {
+      const items: number[] = [];
+      const error = await rejection(
+        (async () => {
+          for await (const n of client.stream.failAfter({ n: 3 })) items.push(n);
+        })(),
+      );
+      expect(items).toEqual([0, 1, 2]);
+      expect(error.code).toBe('STREAM_BROKE');
+    });
+
+    it('stops a producer whose reader stops reading (credit backpressure)', async () => {
+      const before = await client.rpc.stats();
+      const stream = client.stream.forever({ size: 1024 }, { window: 16 });
+      const iterator = stream[Symbol.asyncIterator]();
+      for (let i = 0; i < 5; i++) await iterator.next();
+      await sleep(300);
+      const during = await client.rpc.stats();
+      // The producer may run ahead by at most the window.
+      expect(during.produced - before.produced).toBeLessThanOrEqual(5 + 16 + 1);
+      await iterator.return!();
+      await sleep(100);
+      expect((await client.rpc.stats()).cancelled).toBeGreaterThan(before.cancelled);
+    });
+
+    it.skipIf(!kind.acceptsOtherClients)('disconnects a peer that sends bad bytes and keeps serving the others', async () => {
+      const url = new URL(peer.url);
+      const target = url.protocol === 'tcp:' ? { host: url.hostname, port: Number(url.port) } : { path: peer.url.startsWith('unix:@') ? `\0${peer.url.slice(6)}` : decodeURIComponent(url.pathname) };
+      for (const garbage of [
+        Buffer.from([0xc1]),
+        Buffer.from([0x94, 0x00, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff]), // str32 claiming 4 GiB
+        Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), // array32 of 4 G elements
+        Buffer.alloc(10_000, 0x91), // nesting 10,000 deep
+      ]) {
+        const socket = createConnection(target as never);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        const closed = new Promise((resolve) => socket.once('close', resolve));
+        socket.on('error', () => {});
+        socket.write(garbage);
+        await closed; // the server hung up on it
+      }
+      expect(await client.rpc.add({ a: 20, b: 22 })).toBe(42);
+    });
+
+    it('rejects pending calls and open streams with PEER_GONE when the server dies', async () => {
+      // Runs last: it kills the server.
+      const pending = Array.from({ length: 10 }, () => client.rpc.sleep({ ms: 10_000 }));
+      const stream = client.stream.forever({ size: 16 });
+      const iterator = stream[Symbol.asyncIterator]();
+      await iterator.next();
+      const settled = Promise.all(pending.map((p) => rejection(p)));
+      const streamEnd = rejection((async () => { for (;;) { const r = await iterator.next(); if (r.done) return; } })());
+      await sleep(20);
+      const killedAt = performance.now();
+      peer.server.kill('SIGKILL');
+      const errors = await settled;
+      const elapsed = performance.now() - killedAt;
+      expect(errors.every((e) => e.code === ErrorCode.PEER_GONE)).toBe(true);
+      expect((await streamEnd).code).toBe(ErrorCode.PEER_GONE);
+      expect(elapsed).toBeLessThan(100);
+      expect((await rejection(client.rpc.add({ a: 1, b: 1 }))).code).toBe(ErrorCode.PEER_GONE);
+    });
+  });
+}

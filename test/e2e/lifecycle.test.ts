@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import { z } from 'zod';
+import { connect, defineChannel, ErrorCode, ProcwireError, serve } from 'procwire';
+import { calc } from '../fixtures/calc.js';
+import { calcHandlers } from '../fixtures/calcHandlers.js';
+import { startServerProcess, tempSocketPath } from '../helpers/processes.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProcwireError);
+    return (error as ProcwireError).code;
+  }
+  return 'NO ERROR';
+}
+
+describe('client and server lifecycle', () => {
+  it('close() rejects pending calls with CLOSED, and later calls too', async () => {
+    const server = await startServerProcess(`unix://${tempSocketPath()}`);
+    const client = await connect(calc, server.url);
+    const pending = codeOf(client.rpc.sleep({ ms: 10_000 }));
+    await client.close();
+    expect(await pending).toBe(ErrorCode.CLOSED);
+    expect(await codeOf(client.rpc.add({ a: 1, b: 1 }))).toBe(ErrorCode.CLOSED);
+    await server.kill();
+  });
+
+  it('a restarted server can be reached again by a new client', async () => {
+    const path = tempSocketPath();
+    const first = await startServerProcess(`unix://${path}`);
+    const client = await connect(calc, first.url);
+    await first.kill('SIGKILL');
+    expect((await client.closed)?.code).toBe(ErrorCode.PEER_GONE);
+    const second = await startServerProcess(`unix://${path}`);
+    const again = await connect(calc, second.url);
+    expect(await again.rpc.add({ a: 5, b: 5 })).toBe(10);
+    await again.close();
+    await second.kill();
+  });
+
+  it('server.close() cancels in-flight handlers and the client sees PEER_GONE', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    let server: Awaited<ReturnType<typeof serve<typeof calc>>> | undefined;
+    server = await serve(calc, url, calcHandlers(() => server));
+    const client = await connect(calc, url);
+    const pending = codeOf(client.rpc.sleep({ ms: 10_000 }));
+    await sleep(20);
+    await server.close();
+    expect(await pending).toBe(ErrorCode.PEER_GONE);
+  });
+
+  it('both sides support `await using`', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    {
+      await using server = await serve(calc, url, calcHandlers(() => undefined));
+      await using client = await connect(calc, server.url);
+      expect(await client.rpc.add({ a: 1, b: 1 })).toBe(2);
+    }
+    expect(await codeOf(connect(calc, url))).toBe(ErrorCode.CONNECT_FAILED);
+  });
+
+  it('times out a handshake with a server that never answers it', async () => {
+    const { createServer } = await import('node:net');
+    const path = tempSocketPath();
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    expect(await codeOf(connect(calc, `unix://${path}`, { handshakeTimeoutMs: 100 }))).toBe(ErrorCode.TIMEOUT);
+    silent.close();
+  });
+});
+
+describe('contracts', () => {
+  it('defineChannel rejects a name reused across rpc, streams and events', () => {
+    const s = { input: z.number(), output: z.number() };
+    expect(() => defineChannel({ name: 'x', version: 1, rpc: { a: s }, streams: { a: s } })).toThrow(/"a" is declared in both rpc and streams/);
+    expect(() => defineChannel({ name: 'x', version: 1, rpc: { a: s }, events: { a: z.number() } })).toThrow(ProcwireError);
+  });
+
+  it('defineChannel rejects malformed contracts with INVALID_CONTRACT', () => {
+    for (const bad of [
+      { name: '', version: 1 },
+      { name: 'x', version: 0 },
+      { name: 'x', version: 1.5 },
+      { name: 'x', version: 1, rpc: { a: { input: {}, output: z.number() } } },
+      { name: 'x', version: 1, events: { 'bad name': z.number() } },
+    ]) {
+      let code = 'NO ERROR';
+      try {
+        defineChannel(bad as never);
+      } catch (error) {
+        code = (error as ProcwireError).code;
+      }
+      expect(code).toBe(ErrorCode.INVALID_CONTRACT);
+    }
+  });
+
+  it('serve rejects missing and unknown handlers', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    const { add: _add, ...missingAdd } = calcHandlers(() => undefined);
+    await expect(serve(calc, url, missingAdd as never)).rejects.toThrow(/missing handler for rpc method "add"/);
+    await expect(serve(calc, url, { ...calcHandlers(() => undefined), extra: () => 1 } as never)).rejects.toThrow(/"extra" is not/);
+  });
+
+  it('accepts any Standard Schema (valibot here), with transforms applied', async () => {
+    const greeter = defineChannel({
+      name: 'greeter',
+      version: 3,
+      rpc: {
+        greet: {
+          input: v.object({ name: v.pipe(v.string(), v.trim()) }),
+          output: v.pipe(v.string(), v.transform((s) => s.toUpperCase())),
+        },
+      },
+    });
+    const url = `unix://${tempSocketPath()}`;
+    await using server = await serve(greeter, url, { greet: ({ name }) => `hello ${name}` });
+    await using client = await connect(greeter, server.url);
+    expect(await client.rpc.greet({ name: '  ada ' })).toBe('HELLO ADA');
+    expect(await codeOf(client.rpc.greet({ name: 42 } as never))).toBe(ErrorCode.INVALID_INPUT);
+  });
+
+  it('carries optional fields and void results through MessagePack', async () => {
+    const ch = defineChannel({
+      name: 'opt',
+      version: 1,
+      rpc: {
+        maybe: { input: z.object({ a: z.number().optional() }), output: z.object({ a: z.number().optional() }) },
+        nothing: { input: z.void(), output: z.void() },
+        nullish: { input: z.null(), output: z.null() },
+      },
+    });
+    const url = `unix://${tempSocketPath()}`;
+    await using server = await serve(ch, url, { maybe: (x) => x, nothing: () => {}, nullish: () => null });
+    await using client = await connect(ch, server.url);
+    expect(await client.rpc.maybe({ a: undefined })).toEqual({});
+    expect(await client.rpc.maybe({ a: 1 })).toEqual({ a: 1 });
+    expect(await client.rpc.nothing()).toBeUndefined();
+    expect(await client.rpc.nullish(null)).toBeNull();
+  });
+
+  it('guards against prototype pollution through method and key names', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    await using server = await serve(calc, url, calcHandlers(() => undefined));
+    const evil = defineChannel({
+      name: 'calc',
+      version: 1,
+      rpc: { __proto__: { input: z.unknown(), output: z.unknown() }, constructor: { input: z.unknown(), output: z.unknown() } },
+    } as never);
+    await using client = await connect(evil, server.url);
+    const rpc = client.rpc as Record<string, (x: unknown) => Promise<unknown>>;
+    expect(await codeOf(rpc['constructor']!({}))).toBe(ErrorCode.METHOD_NOT_FOUND);
+    await using plain = await connect(calc, server.url);
+    const echoed = (await plain.rpc.echo(JSON.parse('{"__proto__": {"polluted": true}}'))) as object;
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(echoed)).toBe(Object.prototype);
+  });
+});

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const TSX = ['--import', 'tsx'];
+
+/** A short unique name for sockets and other named objects of one test. */
+export function uniqueName(prefix = 'pw'): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+export function tempSocketPath(): string {
+  return join(tmpdir(), `${uniqueName()}.sock`);
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  /** The URL the server reported (with the real port for tcp://host:0). */
+  readonly url: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts a fixture server in its own Node process and resolves once it prints
+ * "ready <url>". Its stderr is passed through, so a crash shows in the test output.
+ */
+export function startServerProcess(url: string, fixture = 'calcServer.ts', env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...TSX, join(FIXTURES, fixture), url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      void kill();
+      reject(new Error(`server for ${url} did not become ready: ${out}`));
+    }, 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /^ready (\S+)$/m.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, exited, kill });
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server for ${url} exited (${code ?? signal}) before it was ready: ${out}`));
+    });
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Type tests: checked by `tsc -p test/tsconfig.json` (part of `pnpm test`);
+ * the runtime part only makes vitest count the file. A wrong inference makes
+ * tsc fail, and every `@ts-expect-error` must stay an error.
+ */
+import { describe, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import * as v from 'valibot';
+import { defineChannel, type Client, type Handlers, type HandlerContext, type Server, type Worker } from 'procwire';
+
+const calc = defineChannel({
+  name: 'calc',
+  version: 1,
+  rpc: {
+    add: { input: z.object({ a: z.number(), b: z.number() }), output: z.number() },
+    parse: { input: z.string(), output: z.string().transform((s) => s.length) },
+    withDefault: { input: z.object({ n: z.number().default(1) }), output: z.void() },
+  },
+  events: { tick: z.object({ n: z.number() }) },
+  streams: { count: { input: z.object({ to: z.number() }), output: z.number() } },
+});
+
+const valibotChannel = defineChannel({
+  name: 'v',
+  version: 1,
+  rpc: { shout: { input: v.string(), output: v.pipe(v.string(), v.length(3)) } },
+});
+
+declare const client: Client<typeof calc>;
+declare const server: Server<typeof calc>;
+declare const worker: Worker<typeof calc>;
+declare const vclient: Client<typeof valibotChannel>;
+
+describe('types flow from the contract to both sides', () => {
+  it('types rpc inputs and outputs on the client', () => {
+    expectTypeOf(client.rpc.add).parameter(0).toEqualTypeOf<{ a: number; b: number }>();
+    expectTypeOf(client.rpc.add).returns.toEqualTypeOf<Promise<number>>();
+    // The output schema's *output* type reaches the caller (transform: string -> number).
+    expectTypeOf(client.rpc.parse).returns.toEqualTypeOf<Promise<number>>();
+    // The input schema's *input* type is what the caller passes (default makes n optional).
+    expectTypeOf(client.rpc.withDefault).parameter(0).toEqualTypeOf<{ n?: number | undefined }>();
+    expectTypeOf(vclient.rpc.shout).returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf(worker.rpc.add).returns.toEqualTypeOf<Promise<number>>();
+    expectTypeOf(worker.process.pid).toEqualTypeOf<number | undefined>();
+    // @ts-expect-error wrong input type
+    void client.rpc.add({ a: '1', b: 2 });
+    // @ts-expect-error not a method of the channel
+    void client.rpc.sub;
+    // @ts-expect-error streams are not rpc methods
+    void client.rpc.count;
+  });
+
+  it('types streams and events', () => {
+    expectTypeOf(client.stream.count).parameter(0).toEqualTypeOf<{ to: number }>();
+    expectTypeOf(client.stream.count).returns.toMatchTypeOf<AsyncIterable<number>>();
+    client.on('tick', (e) => expectTypeOf(e).toEqualTypeOf<{ n: number }>());
+    // @ts-expect-error unknown event
+    client.on('tock', () => {});
+    server.emit('tick', { n: 1 });
+    // @ts-expect-error wrong payload
+    server.emit('tick', { n: 'one' });
+  });
+
+  it('types handlers: validated input in, schema input type out', () => {
+    type H = Handlers<typeof calc>;
+    expectTypeOf<Parameters<H['add']>[0]>().toEqualTypeOf<{ a: number; b: number }>();
+    expectTypeOf<Parameters<H['add']>[1]>().toEqualTypeOf<HandlerContext>();
+    // withDefault's handler sees the parsed value: n is always there.
+    expectTypeOf<Parameters<H['withDefault']>[0]>().toEqualTypeOf<{ n: number }>();
+    expectTypeOf<ReturnType<H['add']>>().toEqualTypeOf<number | Promise<number>>();
+    expectTypeOf<ReturnType<H['count']>>().toEqualTypeOf<AsyncIterable<number> | Iterable<number>>();
+    const ok: H = {
+      add: ({ a, b }) => a + b,
+      parse: (s) => s,
+      withDefault: () => {},
+      count: async function* ({ to }) {
+        for (let i = 0; i < to; i++) yield i;
+      },
+    };
+    void ok;
+    // @ts-expect-error a handler returning the wrong type
+    const bad: H = { ...ok, add: () => 'three' };
+    void bad;
+  });
+
+  it('disposes with await using', () => {
+    expectTypeOf(client[Symbol.asyncDispose]).returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf(server[Symbol.asyncDispose]).returns.toEqualTypeOf<Promise<void>>();
+  });
+});
