@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, when they are missing.
+set -euo pipefail
+needed=()
+command -v nvim >/dev/null || needed+=(neovim)
+[ ${#needed[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "cannot install ${needed[*]} (not root or no apt-get); the tests that need them will say so" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
