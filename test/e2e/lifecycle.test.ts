@@ -72,6 +72,26 @@ describe('client and server lifecycle', () => {
   });
 });
 
+describe('a server that sends bad bytes', () => {
+  it('is disconnected, and pending calls reject with the protocol error', async () => {
+    const { createServer } = await import('node:net');
+    const { encode, MessageType } = await import('procwire');
+    const path = tempSocketPath();
+    // Answers the handshake properly, then sends a reserved byte.
+    const liar = createServer((socket) => {
+      socket.once('data', () => {
+        socket.write(encode([MessageType.HELLO, { procwire: 1, channel: 'calc', version: 1 }]));
+        socket.once('data', () => socket.write(Buffer.from([0xc1])));
+      });
+    });
+    await new Promise<void>((resolve) => liar.listen(path, resolve));
+    const client = await connect(calc, `unix://${path}`);
+    expect(await codeOf(client.rpc.add({ a: 1, b: 2 }))).toBe(ErrorCode.PROTOCOL);
+    expect((await client.closed)?.code).toBe(ErrorCode.PROTOCOL);
+    liar.close();
+  });
+});
+
 describe('contracts', () => {
   it('defineChannel rejects a name reused across rpc, streams and events', () => {
     const s = { input: z.number(), output: z.number() };

@@ -390,10 +390,11 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   private onLinkClose(cause?: Error): void {
     if (!this.ended) {
+      // A link that ended because the server broke the protocol says so (PROTOCOL,
+      // FRAME_TOO_LARGE); a transport that knows more about the loss (a worker's
+      // exit status) passes its own PEER_GONE.
       this.ended =
-        cause instanceof ProcwireError && cause.code === ErrorCode.PEER_GONE
-          ? cause
-          : new ProcwireError(ErrorCode.PEER_GONE, 'the server went away', { cause });
+        cause instanceof ProcwireError ? cause : new ProcwireError(ErrorCode.PEER_GONE, 'the server went away', { cause });
       this.failEverything(this.ended);
       this.resolveClosed(this.ended);
     } else {
