@@ -178,3 +178,24 @@ describe('contracts', () => {
     expect(Object.getPrototypeOf(echoed)).toBe(Object.prototype);
   });
 });
+
+describe('endpoints that are not procwire servers', () => {
+  it('connect() fails with PROTOCOL when the first answer is not a procwire hello', async () => {
+    const { createServer } = await import('node:net');
+    const path = tempSocketPath();
+    const http = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    await new Promise<void>((resolve) => http.listen(path, resolve));
+    const warnings: unknown[] = [];
+    const error = await connect(calc, `unix://${path}`, { onError: (e) => warnings.push(e) }).catch((e: unknown) => e);
+    expect((error as ProcwireError).code).toBe(ErrorCode.PROTOCOL);
+    expect((error as ProcwireError).message).toMatch(/procwire server/);
+    expect(warnings).toEqual([]);
+    http.close();
+  });
+
+  it('unix: URLs with a host or unknown options are refused, not reinterpreted', async () => {
+    expect(await codeOf(connect(calc, 'unix://tmp/x.sock'))).toBe(ErrorCode.INVALID_ENDPOINT);
+    expect(await codeOf(connect(calc, 'unix:@abs?mode=1'))).toBe(ErrorCode.INVALID_ENDPOINT);
+    expect(await codeOf(serve(calc, 'unix:///nonexistent-dir/x.sock', calcHandlers(() => undefined)))).toBe(ErrorCode.LISTEN_FAILED);
+  });
+});

@@ -28,6 +28,13 @@ const MAX_UNIX_PATH_BYTES = 107;
 type Address = { kind: 'file'; path: string } | { kind: 'abstract'; name: string } | { kind: 'tcp'; host: string; port: number };
 
 function unixAddress(endpoint: Endpoint): Address {
+  rejectQuery(endpoint);
+  if (endpoint.host) {
+    throw invalidEndpoint(
+      endpoint.url,
+      `unix: URLs have no host ("${endpoint.host}" would be dropped); write the absolute path after three slashes, as in unix:///tmp/calc.sock`,
+    );
+  }
   const path = endpoint.path;
   if (path.startsWith('@')) {
     if (process.platform !== 'linux') throw invalidEndpoint(endpoint.url, 'abstract socket names (unix:@name) exist only on Linux');
@@ -42,7 +49,13 @@ function unixAddress(endpoint: Endpoint): Address {
   return { kind: 'file', path };
 }
 
+function rejectQuery(endpoint: Endpoint): void {
+  const names = [...endpoint.searchParams.keys()];
+  if (names.length > 0) throw invalidEndpoint(endpoint.url, `unknown option ${names.map((n) => `"${n}"`).join(', ')}`);
+}
+
 function tcpAddress(endpoint: Endpoint): Address {
+  rejectQuery(endpoint);
   if (!endpoint.host) throw invalidEndpoint(endpoint.url, 'expected tcp://host:port');
   if (endpoint.port === undefined) throw invalidEndpoint(endpoint.url, 'the port is missing (use :0 for any free port)');
   return { kind: 'tcp', host: endpoint.host, port: endpoint.port };
@@ -172,7 +185,7 @@ function listenError(error: unknown, address: Address): unknown {
   if (code === 'EADDRINUSE') {
     return new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${describe(address)} is already in use`, { cause: error });
   }
-  return new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot listen on ${describe(address)}: ${(error as Error).message}`, {
+  return new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on ${describe(address)}: ${(error as Error).message}`, {
     cause: error,
   });
 }

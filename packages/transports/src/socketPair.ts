@@ -29,7 +29,7 @@ function inheritedSocket(endpoint: Endpoint): Socket {
   if (raw === undefined || !Number.isInteger(fd) || fd < 3) {
     throw new ProcwireError(
       ErrorCode.INVALID_ENDPOINT,
-      `${endpoint.url}: this process was not started by procwire's spawn() with via: 'socketpair:' (${SOCKETPAIR_FD_ENV} is not set)`,
+      `${endpoint.url} works only in a worker: this process was not started by procwire's spawn() with via: 'socketpair:' (${SOCKETPAIR_FD_ENV} is not set)`,
     );
   }
   let isSocket = false;
@@ -39,7 +39,7 @@ function inheritedSocket(endpoint: Endpoint): Socket {
     // fall through to the error below
   }
   if (!isSocket) {
-    throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url}: descriptor ${fd} is not an inherited socket`);
+    throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url} needs an inherited socket: descriptor ${fd} is not an inherited socket`);
   }
   // One server per inherited descriptor; a grandchild must not reuse it.
   delete process.env[SOCKETPAIR_FD_ENV];
@@ -69,7 +69,7 @@ export const socketPairTransport: Transport = {
   connect: async (endpoint) => {
     throw new ProcwireError(
       ErrorCode.INVALID_ENDPOINT,
-      `${endpoint.url}: the parent side of a socketpair is made by spawn(channel, module, { via: 'socketpair:' }), not by connect()`,
+      `${endpoint.url} cannot be connected to: the parent side of a socketpair is made by spawn(channel, module, { via: 'socketpair:' }), not by connect()`,
     );
   },
 };

@@ -35,6 +35,8 @@ export const ErrorCode = {
   INVALID_CONTRACT: 'INVALID_CONTRACT',
   /** A live server already owns the endpoint. */
   ADDRESS_IN_USE: 'ADDRESS_IN_USE',
+  /** The server could not listen at the endpoint (missing directory, no permission). */
+  LISTEN_FAILED: 'LISTEN_FAILED',
   /** No server could be reached at the endpoint. */
   CONNECT_FAILED: 'CONNECT_FAILED',
   /** The transport is not available on this platform or build. */

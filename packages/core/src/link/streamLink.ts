@@ -65,7 +65,10 @@ class StreamLink implements Link {
 
   start(events: LinkEvents): void {
     this.events = events;
-    const onFrame = (frame: Buffer) => events.frame(frame);
+    const onFrame = (frame: Buffer) => {
+      // A receiver may close the link while one chunk still holds more frames.
+      if (!this.ended) events.frame(frame);
+    };
     this.input.on('data', (chunk: Buffer) => {
       if (this.ended) return;
       try {

@@ -98,7 +98,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
-  private helloWaiter: ((hello: unknown) => void) | undefined;
+  /** Set while the handshake is in progress. */
+  private helloWaiter: { resolve(hello: unknown): void; reject(error: ProcwireError): void } | undefined;
 
   constructor(
     readonly channel: C,
@@ -132,9 +133,15 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       const timer = setTimeout(() => {
         reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.helloWaiter = (hello) => {
-        clearTimeout(timer);
-        resolve(hello);
+      this.helloWaiter = {
+        resolve: (hello) => {
+          clearTimeout(timer);
+          resolve(hello);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
       void this.closed.then((error) => {
         clearTimeout(timer);
@@ -339,7 +346,17 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     try {
       message = decode(frame);
     } catch (error) {
-      return this.report(`undecodable frame: ${(error as Error).message}`);
+      if (!this.helloWaiter) return this.report(`undecodable frame: ${(error as Error).message}`);
+    }
+    if (this.helloWaiter && !(Array.isArray(message) && message[0] === MessageType.HELLO)) {
+      // The first thing a procwire server sends is its hello; anything else
+      // means the endpoint speaks another protocol.
+      const waiter = this.helloWaiter;
+      this.helloWaiter = undefined;
+      this.link.destroy();
+      return waiter.reject(
+        new ProcwireError(ErrorCode.PROTOCOL, 'the endpoint did not answer the procwire handshake; is it a procwire server?'),
+      );
     }
     if (!Array.isArray(message)) return this.report('a message must be an array');
     switch (message[0]) {
@@ -363,7 +380,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       case MessageType.HELLO: {
         const waiter = this.helloWaiter;
         this.helloWaiter = undefined;
-        if (waiter && typeof message[1] === 'object' && message[1] !== null) return waiter(message[1]);
+        if (waiter && typeof message[1] === 'object' && message[1] !== null) return waiter.resolve(message[1]);
         return this.report('unexpected hello');
       }
       default:

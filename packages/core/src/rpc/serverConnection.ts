@@ -146,7 +146,7 @@ export class ServerConnection {
   }
 
   private afterValidation(id: number, route: Route, checked: Validation, ctx: CallContext): void {
-    if (ctx.isAborted) return void this.calls.delete(id);
+    if (ctx.isAborted) return; // CANCEL (or close) already freed the id, which may name a newer call by now
     if (!checked.ok) {
       return this.finishCall(id, ctx, undefined, invalidInput(route, checked.issues));
     }
@@ -270,7 +270,7 @@ export class ServerConnection {
   private onCancel(message: unknown[]): void {
     const id = message[1];
     if (message.length !== 2 || !isMsgid(id)) return this.protocolError('malformed cancel');
-    const reason = new ProcwireError(ErrorCode.CANCELLED, 'the caller cancelled');
+    const reason = new ProcwireError(ErrorCode.CANCELLED, 'the caller cancelled the call or stopped waiting (timeout)');
     const call = this.calls.get(id);
     if (call) {
       this.calls.delete(id);

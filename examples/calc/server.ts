@@ -1,0 +1,55 @@
+/**
+ * The calc server: `tsx examples/calc/server.ts <url>`.
+ *
+ * Prints "calc server listening on <url> (pid N)" on stdout once clients can connect
+ * (with the real port for tcp://host:0; scripts wait for this line). Other
+ * messages go to stderr. Started by spawn() it serves its parent over
+ * `socketpair:` and exits when the parent closes it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serve, SOCKETPAIR_FD_ENV, type Server } from 'procwire';
+import { exitWithError } from './cli.js';
+import { calc, type Calc } from './contract.js';
+
+const url = process.argv[2] ?? (process.env[SOCKETPAIR_FD_ENV] ? 'socketpair:' : undefined);
+if (!url) {
+  process.stderr.write('usage: tsx examples/calc/server.ts <url>   (unix:///tmp/calc.sock, unix:@calc, tcp://127.0.0.1:0)\n');
+  process.exit(2);
+}
+
+const log = (message: string) => process.stderr.write(`[calc server ${process.pid}] ${message}\n`);
+
+const server: Server<Calc> = await serve(calc, url, {
+  add: ({ a, b }) => a + b,
+  sleep: async ({ ms }, { signal }) => {
+    // The signal aborts when the caller times out, cancels or disconnects,
+    // so abandoned work stops here instead of running to the end.
+    try {
+      await sleep(ms, undefined, { signal });
+    } catch (error) {
+      if (signal.aborted) log(`sleep(${ms}) stopped early: ${(signal.reason as Error).message}`);
+      throw error;
+    }
+    return 'done' as const;
+  },
+  count: function* ({ to }) {
+    for (let i = 0; i < to; i++) yield i;
+  },
+}).catch(exitWithError);
+
+let n = 0;
+const ticker = setInterval(() => server.emit('tick', { n: n++, at: Date.now() }), 1000);
+
+// A signal closes the server, which removes its socket file. The process then
+// exits by itself: nothing else is left to keep it alive.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: closing`);
+    void server.close();
+  });
+}
+// Also reached without a signal: a socketpair server closes when its parent does.
+void server.closed.then(() => clearInterval(ticker));
+
+if (url === 'socketpair:') log(`serving parent ${process.ppid} over socketpair:`);
+else process.stdout.write(`calc server listening on ${server.url} (pid ${process.pid})\n`);
