@@ -348,9 +348,11 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     } catch (error) {
       if (!this.helloWaiter) return this.report(`undecodable frame: ${(error as Error).message}`);
     }
-    if (this.helloWaiter && !(Array.isArray(message) && message[0] === MessageType.HELLO)) {
-      // The first thing a procwire server sends is its hello; anything else
-      // means the endpoint speaks another protocol.
+    const first = Array.isArray(message) ? message[0] : undefined;
+    if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) {
+      // A procwire server sends nothing before its hello but events (it sends
+      // those to every connection, even one whose hello it has not read yet);
+      // anything else means the endpoint speaks another protocol.
       const waiter = this.helloWaiter;
       this.helloWaiter = undefined;
       this.link.destroy();

@@ -1,7 +1,7 @@
 import { Packr, type Options } from 'msgpackr';
 
-/** msgpackr supports `skipValues` but its typings do not list it yet. */
-type PackrOptions = Options & { skipValues?: unknown[] };
+/** msgpackr supports `skipValues` and `int64AsType: 'auto'`; its typings do not list them yet. */
+type PackrOptions = Omit<Options, 'int64AsType'> & { skipValues?: unknown[]; int64AsType?: Options['int64AsType'] | 'auto' };
 
 /**
  * The one MessagePack configuration procwire uses on both sides. Every option
@@ -13,7 +13,11 @@ type PackrOptions = Options & { skipValues?: unknown[] };
  * - skipValues: [undefined] — an object property holding `undefined` is left
  *   out, so optional fields stay optional after the round trip;
  * - mapsAsObjects: true — maps decode to plain objects (msgpackr renames a
- *   `__proto__` key, so decoding cannot pollute prototypes).
+ *   `__proto__` key, so decoding cannot pollute prototypes);
+ * - int64AsType: 'auto' — foreign encoders rightly use int64/uint64 for
+ *   integers beyond 32 bits (a time in ms); those within ±2^53 decode as
+ *   numbers, so `z.number()` accepts them; larger ones stay BigInt rather
+ *   than silently losing precision.
  * Incoming frames have already passed FrameDelimiter (size, depth, element
  * and extension checks) when they reach `decode`.
  */
@@ -22,10 +26,11 @@ const options: PackrOptions = {
   encodeUndefinedAsNil: true,
   skipValues: [undefined],
   mapsAsObjects: true,
+  int64AsType: 'auto',
   moreTypes: false,
   structuredClone: false,
 };
-const packr = new Packr(options);
+const packr = new Packr(options as Options);
 
 export function encode(value: unknown): Buffer {
   return packr.pack(value);

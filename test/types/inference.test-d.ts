@@ -1,7 +1,7 @@
 /**
- * Type tests: checked by `tsc -p test/tsconfig.json` (part of `pnpm test`);
- * the runtime part only makes vitest count the file. A wrong inference makes
- * tsc fail, and every `@ts-expect-error` must stay an error.
+ * Type tests: checked by `tsc -p test/tsconfig.json`, which `pnpm test` runs
+ * before vitest; they are never executed. A wrong inference makes tsc fail,
+ * and every `@ts-expect-error` must stay an error.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
