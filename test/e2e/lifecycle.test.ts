@@ -179,6 +179,17 @@ describe('contracts', () => {
   });
 });
 
+describe('frame limits', () => {
+  it("a client keeps to the server's smaller frame limit instead of getting disconnected", async () => {
+    const url = `unix://${tempSocketPath()}`;
+    await using server = await serve(calc, url, calcHandlers(() => undefined), { limits: { maxFrameBytes: 64 * 1024 } });
+    await using client = await connect(calc, server.url);
+    expect(await codeOf(client.rpc.echo(new Uint8Array(100 * 1024)))).toBe(ErrorCode.FRAME_TOO_LARGE);
+    expect(await client.rpc.add({ a: 1, b: 2 })).toBe(3);
+    expect(((await client.rpc.echo(new Uint8Array(60 * 1024))) as Uint8Array).length).toBe(60 * 1024);
+  });
+});
+
 describe('endpoints that are not procwire servers', () => {
   it('connect() fails with PROTOCOL when the first answer is not a procwire hello', async () => {
     const { createServer } = await import('node:net');

@@ -95,6 +95,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private readonly callTimeoutMs: number;
   private readonly validateOutput: boolean;
   private nextId = 0;
+  /** The smaller of this link's limit and the one the server announced. */
+  private maxFrameBytes: number;
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
@@ -107,6 +109,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     private readonly options: ClientOptions,
   ) {
     this.routes = buildRoutes(channel);
+    this.maxFrameBytes = link.capabilities.maxFrameBytes;
     this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
     this.validateOutput = options.validate ?? true;
     this.closed = new Promise((resolve) => {
@@ -154,9 +157,14 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       this.link.destroy();
       throw error;
     });
-    const hello = answer as { channel?: unknown; version?: unknown };
+    const hello = answer as { procwire?: unknown; channel?: unknown; version?: unknown; maxFrameBytes?: unknown };
     let mismatch: ProcwireError | undefined;
-    if (hello.channel !== this.channel.name) {
+    if (hello.procwire !== PROTOCOL_VERSION) {
+      mismatch = new ProcwireError(
+        ErrorCode.PROTOCOL,
+        `the server speaks procwire protocol ${String(hello.procwire)}, this client speaks ${PROTOCOL_VERSION}`,
+      );
+    } else if (hello.channel !== this.channel.name) {
       mismatch = new ProcwireError(
         ErrorCode.CHANNEL_MISMATCH,
         `the server serves channel ${String(hello.channel)}, this client expects ${this.channel.name}`,
@@ -172,6 +180,10 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (mismatch) {
       this.link.destroy();
       throw mismatch;
+    }
+    // Never send a frame the server would refuse: it would have to drop the connection.
+    if (typeof hello.maxFrameBytes === 'number' && hello.maxFrameBytes > 0) {
+      this.maxFrameBytes = Math.min(this.maxFrameBytes, hello.maxFrameBytes);
     }
   }
 
@@ -193,12 +205,12 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${route.wireName} is not encodable: ${(error as Error).message}`),
       );
     }
-    if (frame.length > this.link.capabilities.maxFrameBytes) {
+    if (frame.length > this.maxFrameBytes) {
       return Promise.reject(
         new ProcwireError(
           ErrorCode.FRAME_TOO_LARGE,
-          `request of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
-          { data: { limit: 'maxFrameBytes', value: this.link.capabilities.maxFrameBytes } },
+          `request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
+          { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
         ),
       );
     }
@@ -277,6 +289,13 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       frame = encode([MessageType.STREAM_OPEN, id, method, [input], credit]);
     } catch (error) {
       return new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${method} is not encodable: ${(error as Error).message}`);
+    }
+    if (frame.length > this.maxFrameBytes) {
+      return new ProcwireError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `stream request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
+        { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
+      );
     }
     this.streams.set(id, stream);
     this.link.send(frame);
@@ -382,8 +401,10 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       case MessageType.HELLO: {
         const waiter = this.helloWaiter;
         this.helloWaiter = undefined;
-        if (waiter && typeof message[1] === 'object' && message[1] !== null) return waiter.resolve(message[1]);
-        return this.report('unexpected hello');
+        if (!waiter) return this.report('unexpected hello');
+        if (typeof message[1] === 'object' && message[1] !== null) return waiter.resolve(message[1]);
+        this.link.destroy();
+        return waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'malformed hello from the server'));
       }
       default:
         return this.report(`unexpected message type ${String(message[0])}`);
