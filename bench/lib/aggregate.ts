@@ -1,0 +1,72 @@
+/**
+ * Folds the sessions of a run into one figure per case, mode and size: the
+ * median over repetitions of each session's median (and of its p99), so one
+ * session that landed on a bad moment of a noisy VM does not decide a row.
+ */
+import { CASES, type CaseInfo } from './cases.js';
+import type { SessionResult } from './session.js';
+import { median } from './stats.js';
+
+export type Mode = 'pinned' | 'unpinned';
+
+export interface LatencyFigure {
+  /** Median over sessions of the session p50, µs. */
+  readonly p50: number;
+  readonly p99: number;
+  /** Each session's p50 and p99, µs, in run order. */
+  readonly p50s: readonly number[];
+  readonly p99s: readonly number[];
+}
+
+export interface ThroughputFigure {
+  /** Median over sessions, messages per second. */
+  readonly msgsPerSec: number;
+  readonly runs: readonly number[];
+  /** True when some burst hit the time limit (its rate is what arrived in time). */
+  readonly partial: boolean;
+}
+
+export interface CaseFigures {
+  readonly info: CaseInfo;
+  readonly latency: Record<Mode, Record<number, LatencyFigure>>;
+  readonly throughput: Record<number, ThroughputFigure>;
+  /** CPU affinity of client and server as seen in each session, e.g. "0/0". */
+  readonly cpus: Record<Mode, string[]>;
+  readonly errors: string[];
+}
+
+export function emptyFigures(info: CaseInfo): CaseFigures {
+  return { info, latency: { pinned: {}, unpinned: {} }, throughput: {}, cpus: { pinned: [], unpinned: [] }, errors: [] };
+}
+
+export function aggregate(
+  sessions: readonly SessionResult[],
+  errors: readonly { caseId: string; message: string }[],
+  caseIds: readonly string[],
+  sizes: readonly number[],
+): Map<string, CaseFigures> {
+  const out = new Map<string, CaseFigures>();
+  for (const info of CASES) {
+    if (!caseIds.includes(info.id)) continue;
+    const figures = emptyFigures(info);
+    const mine = sessions.filter((s) => s.caseId === info.id);
+    for (const mode of ['pinned', 'unpinned'] as const) {
+      const runs = mine.filter((s) => s.pinned === (mode === 'pinned'));
+      figures.cpus[mode] = runs.map((s) => `${s.cpus.client}/${s.cpus.server}`);
+      for (const size of sizes) {
+        const p50s = runs.map((s) => s.latency[size]?.p50 ?? Number.NaN);
+        const p99s = runs.map((s) => s.latency[size]?.p99 ?? Number.NaN);
+        if (p50s.some(Number.isFinite)) figures.latency[mode][size] = { p50: median(p50s), p99: median(p99s), p50s, p99s };
+      }
+    }
+    for (const size of sizes) {
+      const results = mine.map((s) => s.throughput[size]).filter((t) => t !== undefined);
+      if (results.length === 0) continue;
+      const runs = results.map((t) => t.msgsPerSec);
+      figures.throughput[size] = { msgsPerSec: median(runs), runs, partial: results.some((t) => !t.complete) };
+    }
+    figures.errors.push(...errors.filter((e) => e.caseId === info.id).map((e) => e.message));
+    out.set(info.id, figures);
+  }
+  return out;
+}

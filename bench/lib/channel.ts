@@ -1,0 +1,28 @@
+import { defineChannel } from 'procwire';
+import { z } from 'zod';
+
+/**
+ * The procwire contract of the benchmark. Validation is on in every case
+ * (procwire's default), so each round trip pays for two zod parses (the
+ * server checks the input, the client checks the output) and every event is
+ * parsed by the client before the listener sees it.
+ */
+const payload = z.object({ i: z.number().int(), s: z.string() });
+
+export const benchChannel = defineChannel({
+  name: 'bench',
+  version: 1,
+  rpc: {
+    /** The latency probe: returns its input. */
+    echo: { input: payload, output: payload },
+    /** Starts a burst of `tick` events and answers at once. */
+    burst: {
+      input: z.object({ count: z.number().int().positive(), size: z.number().int().positive() }),
+      output: z.number().int(),
+    },
+  },
+  events: {
+    /** The one-way message of the throughput test. */
+    tick: payload,
+  },
+});

@@ -1,0 +1,33 @@
+/**
+ * The message every case sends: a small object with a sequence number and a
+ * string of exactly `size` ASCII bytes. A string (not a Buffer) keeps the
+ * JSON-based peers (node-ipc, process.send 'json') honest: a Buffer would
+ * turn into a JSON array of numbers there and make them look worse than
+ * they are for ordinary data.
+ */
+export interface Payload {
+  i: number;
+  s: string;
+}
+
+/** The payload sizes the issue asks for: 64 B and 4 KiB. */
+export const SIZES = [64, 4096] as const;
+export type Size = (typeof SIZES)[number];
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function makePayload(size: number): Payload {
+  let s = '';
+  for (let k = 0; k < size; k++) s += ALPHABET[k % ALPHABET.length];
+  return { i: 0, s };
+}
+
+/** A request to the server for `count` one-way messages of `size` bytes. */
+export interface BurstRequest {
+  count: number;
+  size: number;
+}
+
+export function isBurstRequest(value: unknown): value is BurstRequest {
+  return typeof value === 'object' && value !== null && typeof (value as BurstRequest).count === 'number' && !('s' in value);
+}
