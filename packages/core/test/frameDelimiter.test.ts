@@ -124,4 +124,34 @@ describe('FrameDelimiter', () => {
       }
     }
   });
+
+  it('the one-chunk fast path and the byte-by-byte state machine agree on every mutated frame', () => {
+    const frames = [
+      encode([0, 7, 'calc.add', [{ a: 1, b: 'two', c: new Uint8Array(20), d: [1, 2, [3]] }]]),
+      encode([2, 'calc.tick', [{ n: 1.5, when: new Date(0), big: 'x'.repeat(300) }]]),
+    ];
+    const l = resolveFrameLimits({ maxFrameBytes: 512, maxDepth: 4, maxElements: 40 });
+    const outcome = (pieces: Buffer[]) => {
+      const d = new FrameDelimiter(l);
+      const found: string[] = [];
+      try {
+        for (const piece of pieces) d.push(piece, (f) => found.push(f.toString('hex')));
+      } catch (error) {
+        return `${(error as ProcwireError).code} after ${found.length}`;
+      }
+      return `${found.join('|')} rest ${d.bufferedBytes}`;
+    };
+    for (const frame of frames) {
+      for (let i = 0; i < frame.length; i++) {
+        for (const b of [0x00, 0x0f, 0x7f, 0x80, 0x8f, 0x9f, 0xbf, 0xc1, 0xc4, 0xc7, 0xcb, 0xd4, 0xd8, 0xda, 0xdc, 0xdf, 0xff]) {
+          const mutated = Buffer.from(frame);
+          mutated[i] = b;
+          const stream = Buffer.concat([mutated, frame]);
+          const whole = outcome([stream]);
+          const bytewise = outcome([...stream].map((x) => Buffer.from([x])));
+          expect(bytewise).toBe(whole);
+        }
+      }
+    }
+  });
 });

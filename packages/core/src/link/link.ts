@@ -24,12 +24,14 @@ export interface LinkCapabilities {
 
 export interface LinkEvents {
   /**
-   * One whole frame: exactly one MessagePack object that has passed the
-   * structural checks (size, depth, element count, accepted extensions).
+   * One whole frame, as the bytes `source[start, end)`: exactly one
+   * MessagePack object that has passed the structural checks (size, depth,
+   * element count, accepted extensions). A range rather than a view, so the
+   * receiver can decode straight from the link's read buffer.
    * The receiver owns the buffer: a link never writes into it afterwards
    * (decoded binary payloads may alias it).
    */
-  frame(frame: Buffer): void;
+  frame(source: Buffer, start: number, end: number): void;
   /** The send queue drained below its high-water mark. */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */

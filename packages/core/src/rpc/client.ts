@@ -125,7 +125,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     Object.freeze(this.rpc);
     Object.freeze(this.stream);
     link.start({
-      frame: (frame) => this.onFrame(frame),
+      frame: (source, start, end) => this.onFrame(source, start, end),
       drain: () => {},
       close: (error) => this.onLinkClose(error),
     });
@@ -346,24 +346,23 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (this.emitter.listenerCount(route.name) === 0) return;
     if (!this.validateOutput) return void this.emitter.emit(route.name, params[0]);
     const checked = validate(route.input, params[0]);
-    const deliver = (v: Validation) => {
-      if (v.ok) this.emitter.emit(route.name, v.value);
-      else {
-        this.reportError(
-          new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid payload for event ${method}: ${describeIssues(v.issues)}`),
-        );
-      }
-    };
-    if (checked instanceof Promise) checked.then(deliver, () => {});
-    else deliver(checked);
+    if (checked instanceof Promise) checked.then((v) => this.deliverEvent(route, v), () => {});
+    else this.deliverEvent(route, checked);
+  }
+
+  private deliverEvent(route: Route, checked: Validation): void {
+    if (checked.ok) return void this.emitter.emit(route.name, checked.value);
+    this.reportError(
+      new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid payload for event ${route.wireName}: ${describeIssues(checked.issues)}`),
+    );
   }
 
   // ------------------------------------------------------------ incoming
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(source: Buffer, start: number, end: number): void {
     let message: unknown;
     try {
-      message = decode(frame);
+      message = decode(source, start, end);
     } catch (error) {
       if (!this.helloWaiter) return this.report(`undecodable frame: ${(error as Error).message}`);
     }

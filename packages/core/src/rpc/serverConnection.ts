@@ -44,7 +44,7 @@ export class ServerConnection {
     private readonly host: ServerConnectionHost,
   ) {
     link.start({
-      frame: (frame) => this.onFrame(frame),
+      frame: (source, start, end) => this.onFrame(source, start, end),
       drain: () => {
         for (const stream of this.streams.values()) stream.onDrain();
       },
@@ -66,10 +66,10 @@ export class ServerConnection {
     return this.link.close();
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(source: Buffer, start: number, end: number): void {
     let message: unknown;
     try {
-      message = decode(frame);
+      message = decode(source, start, end);
     } catch (error) {
       return this.protocolError(`undecodable frame: ${(error as Error).message}`);
     }

@@ -36,6 +36,7 @@ export function encode(value: unknown): Buffer {
   return packr.pack(value);
 }
 
-export function decode(frame: Uint8Array): unknown {
-  return packr.unpack(frame);
+/** Decodes `source[start, end)`; defaults to the whole buffer. */
+export function decode(source: Uint8Array, start = 0, end = source.length): unknown {
+  return packr.unpack(source, { start, end });
 }

@@ -82,7 +82,16 @@ function readLength(h: Uint8Array, at: number, width: number): number {
 
 const FIXEXT_SIZE = [1, 2, 4, 8, 16];
 
+function checkExtension(type: number): void {
+  const signed = type > 127 ? type - 256 : type;
+  if (!ACCEPTED_EXTENSION_TYPES.has(signed)) {
+    throw new ProcwireError(ErrorCode.PROTOCOL, `msgpack extension type ${signed} is not accepted`);
+  }
+}
+
 export type FrameSink = (frame: Buffer) => void;
+/** Receives one frame as a range of `source` (no Buffer view is made for it). */
+export type FrameRangeSink = (source: Buffer, start: number, end: number) => void;
 
 export class FrameDelimiter {
   private readonly limits: FrameLimits;
@@ -90,8 +99,10 @@ export class FrameDelimiter {
   private pieces: Buffer[] = [];
   /** Bytes of the frame in progress seen so far. */
   private frameBytes = 0;
-  /** Elements still expected in each open array/map, innermost last. */
+  /** Elements still expected in each open array/map, innermost last (slow path). */
   private readonly open: number[] = [];
+  /** The same, for the fast path's walk inside one chunk. */
+  private readonly stack: Float64Array;
   private elements = 0;
   /** Payload bytes of a str/bin/ext still to pass over. */
   private skip = 0;
@@ -102,6 +113,7 @@ export class FrameDelimiter {
 
   constructor(limits: FrameLimits) {
     this.limits = limits;
+    this.stack = new Float64Array(limits.maxDepth + 1);
   }
 
   /** Bytes held for a frame that has not ended yet. */
@@ -120,9 +132,29 @@ export class FrameDelimiter {
    * the stream cannot be resynchronised after that, so the delimiter stays failed.
    */
   push(chunk: Buffer, sink: FrameSink): void {
+    this.pushRanges(chunk, (source, start, end) => sink(source.subarray(start, end)));
+  }
+
+  /**
+   * As `push`, but hands each frame over as a range of a buffer. Decoding
+   * straight from the chunk saves a Buffer view (and msgpackr's DataView for
+   * it) per frame, which is a large share of the cost of a small message.
+   */
+  pushRanges(chunk: Buffer, sink: FrameRangeSink): void {
     if (this.failed) throw this.failed;
     try {
-      this.scan(chunk, sink);
+      const end = chunk.length;
+      let at = this.idle ? 0 : this.scanSlow(chunk, 0, sink, true);
+      while (at < end) {
+        const frameEnd = this.findEnd(chunk, at, end);
+        if (frameEnd < 0) {
+          // The chunk ends inside a frame: the state machine keeps its place.
+          this.scanSlow(chunk, at, sink, false);
+          break;
+        }
+        sink(chunk, at, frameEnd);
+        at = frameEnd;
+      }
     } catch (error) {
       this.failed = error as ProcwireError;
       this.pieces = [];
@@ -130,10 +162,85 @@ export class FrameDelimiter {
     }
   }
 
-  private scan(chunk: Buffer, sink: FrameSink): void {
+  /**
+   * Fast path: the end of the frame that starts at `start`, if it is complete
+   * within this chunk, else -1. Same checks as the state machine, with the
+   * walk's state in locals.
+   */
+  private findEnd(c: Buffer, start: number, end: number): number {
+    const { maxFrameBytes, maxDepth, maxElements } = this.limits;
+    const limit = start + maxFrameBytes;
+    const stack = this.stack;
+    let depth = 0;
+    let elements = 0;
+    let p = start;
+    for (;;) {
+      if (p >= end) return -1;
+      const first = c[p]!;
+      const need = HEADER[first]!;
+      if (p + need > end) return -1;
+      let opened = false;
+      switch (KIND[first] as Kind) {
+        case Kind.Scalar:
+          p += need;
+          break;
+        case Kind.Bytes:
+          p += need + (need === 1 ? first & 0x1f : readLength(c, p + 1, need - 1));
+          break;
+        case Kind.Ext: {
+          let len: number;
+          let type: number;
+          if (need === 2) {
+            len = FIXEXT_SIZE[first - 0xd4]!;
+            type = c[p + 1]!;
+          } else {
+            len = readLength(c, p + 1, need - 2);
+            type = c[p + need - 1]!;
+          }
+          checkExtension(type);
+          p += need + len;
+          break;
+        }
+        case Kind.Array:
+        case Kind.Map: {
+          let count = need === 1 ? first & 0x0f : readLength(c, p + 1, need - 1);
+          if (KIND[first] === Kind.Map) count *= 2;
+          p += need;
+          if (count > 0) {
+            elements += count;
+            if (elements > maxElements) this.tooManyElements();
+            if (p + count > limit) this.tooLarge(p - start + count);
+            if (depth >= maxDepth) this.tooDeep();
+            stack[depth++] = count;
+            opened = true;
+          }
+          break;
+        }
+        default:
+          throw new ProcwireError(ErrorCode.PROTOCOL, 'msgpack byte 0xc1 (never used) in frame');
+      }
+      if (p > limit) this.tooLarge(p - start);
+      if (opened) continue;
+      while (depth > 0) {
+        const left = stack[depth - 1]! - 1;
+        if (left > 0) {
+          stack[depth - 1] = left;
+          break;
+        }
+        depth--;
+      }
+      if (depth === 0) return p <= end ? p : -1;
+    }
+  }
+
+  /**
+   * The state machine: survives chunk boundaries. Returns where it stopped:
+   * after the first completed frame when `stopAfterFrame`, else at the end.
+   */
+  private scanSlow(chunk: Buffer, start: number, sink: FrameRangeSink, stopAfterFrame: boolean): number {
     const end = chunk.length;
-    let i = 0;
-    let frameStart = 0;
+    let i = start;
+    let frameStart = start;
     const max = this.limits.maxFrameBytes;
     while (i < end) {
       if (this.skip > 0) {
@@ -144,6 +251,7 @@ export class FrameDelimiter {
         if (this.skip > 0) break;
         if (this.valueDone()) {
           this.emit(chunk, frameStart, i, sink);
+          if (stopAfterFrame) return i;
           frameStart = i;
         }
         continue;
@@ -185,10 +293,12 @@ export class FrameDelimiter {
       if (this.frameBytes > max) this.tooLarge(this.frameBytes);
       if (this.handleHeader(h, at, first, need)) {
         this.emit(chunk, frameStart, i, sink);
+        if (stopAfterFrame) return i;
         frameStart = i;
       }
     }
     if (this.frameBytes > 0 && frameStart < end) this.pieces.push(chunk.subarray(frameStart, end));
+    return end;
   }
 
   /** Interprets one complete header; returns true when it completed the frame. */
@@ -210,10 +320,7 @@ export class FrameDelimiter {
           len = readLength(h, at + 1, need - 2);
           type = h[at + need - 1]!;
         }
-        const signed = type > 127 ? type - 256 : type;
-        if (!ACCEPTED_EXTENSION_TYPES.has(signed)) {
-          throw new ProcwireError(ErrorCode.PROTOCOL, `msgpack extension type ${signed} is not accepted`);
-        }
+        checkExtension(type);
         return this.startSkip(len);
       }
       case Kind.Array:
@@ -222,20 +329,10 @@ export class FrameDelimiter {
         if (KIND[first] === Kind.Map) count *= 2;
         if (count === 0) return this.valueDone();
         this.elements += count;
-        if (this.elements > this.limits.maxElements) {
-          throw new ProcwireError(
-            ErrorCode.FRAME_TOO_LARGE,
-            `frame declares more than maxElements (${this.limits.maxElements}) array elements and map entries`,
-            { data: { limit: 'maxElements', value: this.limits.maxElements } },
-          );
-        }
+        if (this.elements > this.limits.maxElements) this.tooManyElements();
         // Every element takes at least one byte: an impossible count fails now.
         if (this.frameBytes + count > this.limits.maxFrameBytes) this.tooLarge(this.frameBytes + count);
-        if (this.open.length >= this.limits.maxDepth) {
-          throw new ProcwireError(ErrorCode.FRAME_TOO_LARGE, `frame nests deeper than maxDepth (${this.limits.maxDepth})`, {
-            data: { limit: 'maxDepth', value: this.limits.maxDepth },
-          });
-        }
+        if (this.open.length >= this.limits.maxDepth) this.tooDeep();
         this.open.push(count);
         return false;
       }
@@ -265,18 +362,29 @@ export class FrameDelimiter {
     return true;
   }
 
-  private emit(chunk: Buffer, start: number, end: number, sink: FrameSink): void {
-    let frame: Buffer;
-    if (this.pieces.length === 0) {
-      frame = chunk.subarray(start, end);
-    } else {
-      this.pieces.push(chunk.subarray(start, end));
-      frame = Buffer.concat(this.pieces, this.frameBytes);
-      this.pieces = [];
-    }
+  private emit(chunk: Buffer, start: number, end: number, sink: FrameRangeSink): void {
+    const bytes = this.frameBytes;
     this.frameBytes = 0;
     this.elements = 0;
-    sink(frame);
+    if (this.pieces.length === 0) return sink(chunk, start, end);
+    this.pieces.push(chunk.subarray(start, end));
+    const frame = Buffer.concat(this.pieces, bytes);
+    this.pieces = [];
+    sink(frame, 0, frame.length);
+  }
+
+  private tooManyElements(): never {
+    throw new ProcwireError(
+      ErrorCode.FRAME_TOO_LARGE,
+      `frame declares more than maxElements (${this.limits.maxElements}) array elements and map entries`,
+      { data: { limit: 'maxElements', value: this.limits.maxElements } },
+    );
+  }
+
+  private tooDeep(): never {
+    throw new ProcwireError(ErrorCode.FRAME_TOO_LARGE, `frame nests deeper than maxDepth (${this.limits.maxDepth})`, {
+      data: { limit: 'maxDepth', value: this.limits.maxDepth },
+    });
   }
 
   private tooLarge(claimed: number): never {
