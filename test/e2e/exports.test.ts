@@ -1,0 +1,31 @@
+/**
+ * The public surface of each package, spelled out: adding or removing an
+ * export is a deliberate change that must show up here.
+ */
+import { expect, it } from 'vitest';
+import * as core from '@procwire/core';
+import * as transports from '@procwire/transports';
+import * as procwire from 'procwire';
+
+const CORE = [
+  'ACCEPTED_EXTENSION_TYPES', 'DEFAULT_CALL_TIMEOUT_MS', 'DEFAULT_FRAME_LIMITS', 'DEFAULT_HANDSHAKE_TIMEOUT_MS',
+  'DEFAULT_MAX_DEPTH', 'DEFAULT_MAX_ELEMENTS', 'DEFAULT_MAX_FRAME_BYTES', 'DEFAULT_STREAM_WINDOW', 'ErrorCode',
+  'FrameDelimiter', 'HARD_MAX_FRAME_BYTES', 'MAX_MSGID', 'MessageType', 'PROTOCOL_VERSION', 'ProcwireError',
+  'checkFrame', 'createClient', 'createServer', 'createStreamLink', 'decode', 'defineChannel', 'encode', 'isChannel',
+  'resolveFrameLimits',
+];
+const TRANSPORTS = [
+  'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'parseEndpoint', 'registerTransport', 'resolveEndpoint', 'serve',
+  'socketPairTransport', 'spawn', 'tcpTransport', 'unixTransport',
+];
+
+it('each package exports exactly its documented surface', () => {
+  expect(Object.keys(core).sort()).toEqual(CORE);
+  expect(Object.keys(transports).sort()).toEqual(TRANSPORTS);
+  expect(Object.keys(procwire).sort()).toEqual([...CORE, ...TRANSPORTS].sort());
+});
+
+it('the umbrella re-exports the same objects, not copies', () => {
+  expect(procwire.ProcwireError).toBe(core.ProcwireError);
+  expect(procwire.serve).toBe(transports.serve);
+});
