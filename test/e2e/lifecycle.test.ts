@@ -5,17 +5,9 @@ import { z } from 'zod';
 import { connect, defineChannel, ErrorCode, ProcwireError, serve } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
+import { codeOf } from '../helpers/errors.js';
 import { startServerProcess, tempSocketPath } from '../helpers/processes.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProcwireError);
-    return (error as ProcwireError).code;
-  }
-  return 'NO ERROR';
-}
 
 describe('client and server lifecycle', () => {
   it('close() rejects pending calls with CLOSED, and later calls too', async () => {

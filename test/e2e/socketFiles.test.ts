@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, ErrorCode, serve, ProcwireError } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
+import { codeOf } from '../helpers/errors.js';
 import { startServerProcess, tempSocketPath, type ServerProcess } from '../helpers/processes.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -11,15 +12,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProcwireError);
-    return (error as ProcwireError).code;
-  }
-  return 'NO ERROR';
-}
 
 describe.skipIf(process.platform === 'win32')('unix socket files', () => {
   for (const umask of ['022', '000']) {

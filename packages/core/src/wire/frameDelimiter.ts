@@ -82,11 +82,15 @@ function readLength(h: Uint8Array, at: number, width: number): number {
 
 const FIXEXT_SIZE = [1, 2, 4, 8, 16];
 
-function checkExtension(type: number): void {
+/** Payload length of the extension whose header starts at `at`; refuses types procwire does not accept. */
+function extensionLength(h: Uint8Array, at: number, first: number, need: number): number {
+  const fixed = need === 2;
+  const type = h[at + need - 1]!;
   const signed = type > 127 ? type - 256 : type;
   if (!ACCEPTED_EXTENSION_TYPES.has(signed)) {
     throw new ProcwireError(ErrorCode.PROTOCOL, `msgpack extension type ${signed} is not accepted`);
   }
+  return fixed ? FIXEXT_SIZE[first - 0xd4]! : readLength(h, at + 1, need - 2);
 }
 
 export type FrameSink = (frame: Buffer) => void;
@@ -187,20 +191,9 @@ export class FrameDelimiter {
         case Kind.Bytes:
           p += need + (need === 1 ? first & 0x1f : readLength(c, p + 1, need - 1));
           break;
-        case Kind.Ext: {
-          let len: number;
-          let type: number;
-          if (need === 2) {
-            len = FIXEXT_SIZE[first - 0xd4]!;
-            type = c[p + 1]!;
-          } else {
-            len = readLength(c, p + 1, need - 2);
-            type = c[p + need - 1]!;
-          }
-          checkExtension(type);
-          p += need + len;
+        case Kind.Ext:
+          p += need + extensionLength(c, p, first, need);
           break;
-        }
         case Kind.Array:
         case Kind.Map: {
           let count = need === 1 ? first & 0x0f : readLength(c, p + 1, need - 1);
@@ -310,19 +303,8 @@ export class FrameDelimiter {
         const len = need === 1 ? first & 0x1f : readLength(h, at + 1, need - 1);
         return this.startSkip(len);
       }
-      case Kind.Ext: {
-        let len: number;
-        let type: number;
-        if (need === 2) {
-          len = FIXEXT_SIZE[first - 0xd4]!;
-          type = h[at + 1]!;
-        } else {
-          len = readLength(h, at + 1, need - 2);
-          type = h[at + need - 1]!;
-        }
-        checkExtension(type);
-        return this.startSkip(len);
-      }
+      case Kind.Ext:
+        return this.startSkip(extensionLength(h, at, first, need));
       case Kind.Array:
       case Kind.Map: {
         let count = need === 1 ? first & 0x0f : readLength(h, at + 1, need - 1);
