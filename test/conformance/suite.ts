@@ -98,6 +98,23 @@ export function conformanceSuite(kind: EndpointKind): void {
       expect(await got).toEqual({ n: 42 });
     });
 
+    it('delivers a burst of events completely and in order', async () => {
+      const seen: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        const listener = ({ n }: { n: number }) => {
+          seen.push(n);
+          if (seen.length === 20_000) {
+            client.off('tick', listener);
+            resolve();
+          }
+        };
+        client.on('tick', listener);
+      });
+      await client.rpc.emitTicks({ count: 20_000 });
+      await all;
+      expect(seen).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    });
+
     it('validates input on the server (INVALID_INPUT) and output on the client (INVALID_OUTPUT)', async () => {
       const bad = await rejection(client.rpc.add({ a: 'one', b: 2 } as never));
       expect(bad.code).toBe(ErrorCode.INVALID_INPUT);

@@ -171,6 +171,28 @@ describe('contracts', () => {
   });
 });
 
+describe('event validation on the client', () => {
+  it('drops an event whose payload fails the schema, reports it, and delivers the rest', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    await using server = await serve(calc, url, calcHandlers(() => undefined));
+    const reported: ProcwireError[] = [];
+    await using client = await connect(calc, server.url, { onError: (e) => reported.push(e) });
+    const got: number[] = [];
+    const three = new Promise<void>((resolve) =>
+      client.on('tick', ({ n }) => {
+        got.push(n);
+        if (n === 3) resolve();
+      }),
+    );
+    server.emit('tick', { n: 1 });
+    server.emit('tick', { n: 'two' } as never);
+    server.emit('tick', { n: 3 });
+    await three;
+    expect(got).toEqual([1, 3]);
+    expect(reported.map((e) => e.code)).toEqual([ErrorCode.INVALID_OUTPUT]);
+  });
+});
+
 describe('frame limits', () => {
   it("a client keeps to the server's smaller frame limit instead of getting disconnected", async () => {
     const url = `unix://${tempSocketPath()}`;

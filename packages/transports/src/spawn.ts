@@ -142,7 +142,7 @@ function withExitStatus(
     destroy: (error) => inner.destroy(error),
     start(events: LinkEvents) {
       inner.start({
-        frame: events.frame,
+        frames: events.frames,
         drain: events.drain,
         close(error) {
           const timeout = new Promise<undefined>((r) => setTimeout(r, EXIT_STATUS_WAIT_MS, undefined).unref());

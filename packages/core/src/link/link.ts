@@ -24,14 +24,15 @@ export interface LinkCapabilities {
 
 export interface LinkEvents {
   /**
-   * One whole frame, as the bytes `source[start, end)`: exactly one
-   * MessagePack object that has passed the structural checks (size, depth,
-   * element count, accepted extensions). A range rather than a view, so the
-   * receiver can decode straight from the link's read buffer.
+   * One or more whole frames lying back to back in `source[start, end)`;
+   * each is exactly one MessagePack object that has passed the structural
+   * checks (size, depth, element count, accepted extensions). A range rather
+   * than views, so the receiver decodes a whole run straight from the link's
+   * read buffer in one go. Message-oriented links pass one frame per call.
    * The receiver owns the buffer: a link never writes into it afterwards
    * (decoded binary payloads may alias it).
    */
-  frame(source: Buffer, start: number, end: number): void;
+  frames(source: Buffer, start: number, end: number): void;
   /** The send queue drained below its high-water mark. */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */

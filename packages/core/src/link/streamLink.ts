@@ -66,14 +66,13 @@ class StreamLink implements Link {
 
   start(events: LinkEvents): void {
     this.events = events;
-    const onFrame = (source: Buffer, start: number, end: number) => {
-      // A receiver may close the link while one chunk still holds more frames.
-      if (!this.ended) events.frame(source, start, end);
+    const onFrames = (source: Buffer, start: number, end: number) => {
+      if (!this.ended) events.frames(source, start, end);
     };
     this.input.on('data', (chunk: Buffer) => {
       if (this.ended) return;
       try {
-        this.delimiter.pushRanges(chunk, onFrame);
+        this.delimiter.pushRuns(chunk, onFrames);
       } catch (error) {
         this.destroy(error as Error);
       }

@@ -15,7 +15,8 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link } from '../link/link.js';
 import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
-import { decode, encode } from '../wire/codec.js';
+import { encode } from '../wire/codec.js';
+import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
@@ -125,7 +126,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     Object.freeze(this.rpc);
     Object.freeze(this.stream);
     link.start({
-      frame: (source, start, end) => this.onFrame(source, start, end),
+      frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
       drain: () => {},
       close: (error) => this.onLinkClose(error),
     });
@@ -351,7 +352,19 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   }
 
   private deliverEvent(route: Route, checked: Validation): void {
-    if (checked.ok) return void this.emitter.emit(route.name, checked.value);
+    if (checked.ok) {
+      try {
+        this.emitter.emit(route.name, checked.value);
+      } catch (error) {
+        // A listener's bug surfaces as an uncaught exception, as in any
+        // EventEmitter, but from its own task: the link's read loop and the
+        // messages queued behind this one must not be torn down by it.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+      return;
+    }
     this.reportError(
       new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid payload for event ${route.wireName}: ${describeIssues(checked.issues)}`),
     );
@@ -359,25 +372,25 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   // ------------------------------------------------------------ incoming
 
-  private onFrame(source: Buffer, start: number, end: number): void {
-    let message: unknown;
-    try {
-      message = decode(source, start, end);
-    } catch (error) {
-      if (!this.helloWaiter) return this.report(`undecodable frame: ${(error as Error).message}`);
-    }
+  private readonly onUndecodable = (error: Error): void => {
+    if (this.helloWaiter) return this.failHandshake();
+    this.report(`undecodable frame: ${error.message}`);
+  };
+
+  /** The first thing a procwire server sends (but events) is its hello; anything else means another protocol. */
+  private failHandshake(): void {
+    const waiter = this.helloWaiter!;
+    this.helloWaiter = undefined;
+    this.link.destroy();
+    waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'the endpoint did not answer the procwire handshake; is it a procwire server?'));
+  }
+
+  private readonly onMessage = (message: unknown): boolean | void => {
+    if (this.link.closed) return false;
     const first = Array.isArray(message) ? message[0] : undefined;
-    if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) {
-      // A procwire server sends nothing before its hello but events (it sends
-      // those to every connection, even one whose hello it has not read yet);
-      // anything else means the endpoint speaks another protocol.
-      const waiter = this.helloWaiter;
-      this.helloWaiter = undefined;
-      this.link.destroy();
-      return waiter.reject(
-        new ProcwireError(ErrorCode.PROTOCOL, 'the endpoint did not answer the procwire handshake; is it a procwire server?'),
-      );
-    }
+    // Events may precede the hello: a server sends them to every connection,
+    // even one whose hello it has not read yet.
+    if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) return this.failHandshake();
     if (!Array.isArray(message)) return this.report('a message must be an array');
     switch (message[0]) {
       case MessageType.RESPONSE:
@@ -408,7 +421,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       default:
         return this.report(`unexpected message type ${String(message[0])}`);
     }
-  }
+  };
 
   private report(message: string): void {
     this.reportError(new ProcwireError(ErrorCode.PROTOCOL, message));

@@ -3,7 +3,8 @@ import type { PeerInfo } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link } from '../link/link.js';
-import { decode, encode } from '../wire/codec.js';
+import { encode } from '../wire/codec.js';
+import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorForWire, toProcwireError } from '../wire/errors.js';
 import { ServerStream } from '../streams/serverStream.js';
@@ -44,7 +45,7 @@ export class ServerConnection {
     private readonly host: ServerConnectionHost,
   ) {
     link.start({
-      frame: (source, start, end) => this.onFrame(source, start, end),
+      frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
       drain: () => {
         for (const stream of this.streams.values()) stream.onDrain();
       },
@@ -66,13 +67,12 @@ export class ServerConnection {
     return this.link.close();
   }
 
-  private onFrame(source: Buffer, start: number, end: number): void {
-    let message: unknown;
-    try {
-      message = decode(source, start, end);
-    } catch (error) {
-      return this.protocolError(`undecodable frame: ${(error as Error).message}`);
-    }
+  private readonly onUndecodable = (error: Error): void => {
+    this.protocolError(`undecodable frame: ${error.message}`);
+  };
+
+  private readonly onMessage = (message: unknown): boolean | void => {
+    if (this.closed) return false;
     if (!Array.isArray(message)) return this.protocolError('a message must be an array');
     switch (message[0]) {
       case MessageType.REQUEST:
@@ -92,7 +92,7 @@ export class ServerConnection {
       default:
         return this.protocolError(`unexpected message type ${String(message[0])}`);
     }
-  }
+  };
 
   private onHello(message: unknown[]): void {
     const hello = message[1] as { procwire?: unknown } | undefined;

@@ -136,33 +136,53 @@ export class FrameDelimiter {
    * the stream cannot be resynchronised after that, so the delimiter stays failed.
    */
   push(chunk: Buffer, sink: FrameSink): void {
-    this.pushRanges(chunk, (source, start, end) => sink(source.subarray(start, end)));
+    this.feed(chunk, (source, start, end) => sink(source.subarray(start, end)), false);
   }
 
   /**
-   * As `push`, but hands each frame over as a range of a buffer. Decoding
-   * straight from the chunk saves a Buffer view (and msgpackr's DataView for
-   * it) per frame, which is a large share of the cost of a small message.
+   * As `push`, but hands over *runs*: each call covers one or more whole
+   * frames lying back to back in `source[start, end)`. Decoding a run in one
+   * go straight from the chunk saves a Buffer view and a DataView per frame,
+   * and lets msgpackr's native string extraction work once per run instead of
+   * once per frame: for small messages, more than half of the decoding cost.
+   * Frames before a rule-breaking one are still handed over before the throw.
    */
-  pushRanges(chunk: Buffer, sink: FrameRangeSink): void {
+  pushRuns(chunk: Buffer, sink: FrameRangeSink): void {
+    this.feed(chunk, sink, true);
+  }
+
+  private feed(chunk: Buffer, sink: FrameRangeSink, runs: boolean): void {
     if (this.failed) throw this.failed;
+    const end = chunk.length;
+    let violation: unknown;
+    let runStart = -1;
+    let at = 0;
     try {
-      const end = chunk.length;
-      let at = this.idle ? 0 : this.scanSlow(chunk, 0, sink, true);
+      if (!this.idle) at = this.scanSlow(chunk, 0, sink, true);
       while (at < end) {
         const frameEnd = this.findEnd(chunk, at, end);
-        if (frameEnd < 0) {
-          // The chunk ends inside a frame: the state machine keeps its place.
-          this.scanSlow(chunk, at, sink, false);
-          break;
-        }
-        sink(chunk, at, frameEnd);
+        if (frameEnd < 0) break;
+        if (!runs) sink(chunk, at, frameEnd);
+        else if (runStart < 0) runStart = at;
         at = frameEnd;
       }
     } catch (error) {
-      this.failed = error as ProcwireError;
+      violation = error;
+    }
+    // Whole frames found before a violation are still handed over.
+    if (runStart >= 0) sink(chunk, runStart, at);
+    if (violation === undefined && at < end) {
+      // The chunk ends inside a frame: the state machine keeps its place.
+      try {
+        this.scanSlow(chunk, at, sink, false);
+      } catch (error) {
+        violation = error;
+      }
+    }
+    if (violation !== undefined) {
+      this.failed = violation as ProcwireError;
       this.pieces = [];
-      throw error;
+      throw violation;
     }
   }
 
