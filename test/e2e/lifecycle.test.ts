@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { z } from 'zod';
 import { connect, defineChannel, ErrorCode, ProcwireError, serve } from 'procwire';
 import { calc } from '../fixtures/calc.js';
-import { calcHandlers } from '../fixtures/calcHandlers.js';
+import { calcHandlers, serverCounters } from '../fixtures/calcHandlers.js';
 import { codeOf } from '../helpers/errors.js';
 import { startServerProcess, tempSocketPath } from '../helpers/processes.js';
 
@@ -33,15 +33,51 @@ describe('client and server lifecycle', () => {
     await second.kill();
   });
 
-  it('server.close() cancels in-flight handlers and the client sees PEER_GONE', async () => {
+  it('server.close() answers in-flight calls with CLOSED, aborts their handlers, then the client sees PEER_GONE', async () => {
     const url = `unix://${tempSocketPath()}`;
     let server: Awaited<ReturnType<typeof serve<typeof calc>>> | undefined;
     server = await serve(calc, url, calcHandlers(() => server));
     const client = await connect(calc, url);
+    const before = (await client.rpc.stats()).cancelled;
     const pending = codeOf(client.rpc.sleep({ ms: 10_000 }));
     await sleep(20);
     await server.close();
-    expect(await pending).toBe(ErrorCode.PEER_GONE);
+    expect(await pending).toBe(ErrorCode.CLOSED);
+    expect(serverCounters.cancelled).toBe(before + 1);
+    expect((await client.closed)?.code).toBe(ErrorCode.PEER_GONE);
+  });
+
+  it('server.close({ graceMs }) lets running calls finish, refuses new ones, and stops the rest at the deadline', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    const server = await serve(calc, url, calcHandlers(() => undefined));
+    const client = await connect(calc, url);
+    const quick = client.rpc.sleep({ ms: 100 });
+    const slow = codeOf(client.rpc.sleep({ ms: 10_000 }));
+    const stream = client.stream.forever({ size: 8 })[Symbol.asyncIterator]();
+    await stream.next();
+    await sleep(20);
+    const started = performance.now();
+    const closing = server.close({ graceMs: 400 });
+    await sleep(20);
+    expect(await codeOf(client.rpc.add({ a: 1, b: 1 }))).toBe(ErrorCode.SHUTTING_DOWN);
+    expect(await quick).toBe('done');
+    expect(await slow).toBe(ErrorCode.SHUTTING_DOWN);
+    const streamEnd = await codeOf((async () => { for (;;) if ((await stream.next()).done) return; })());
+    expect(streamEnd).toBe(ErrorCode.SHUTTING_DOWN);
+    await closing;
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(380);
+    expect(took).toBeLessThan(3000);
+  });
+
+  it('server.close({ graceMs }) returns as soon as nothing runs', async () => {
+    const url = `unix://${tempSocketPath()}`;
+    const server = await serve(calc, url, calcHandlers(() => undefined));
+    const client = await connect(calc, url);
+    expect(await client.rpc.add({ a: 1, b: 1 })).toBe(2);
+    const started = performance.now();
+    await server.close({ graceMs: 5000 });
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('both sides support `await using`', async () => {

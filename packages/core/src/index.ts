@@ -31,7 +31,7 @@ export {
   type ClientOptions,
   type EventListener,
 } from './rpc/client.js';
-export { createServer, type Server, type ServerOptions, type ServerStats } from './rpc/server.js';
+export { createServer, type CloseOptions, type Server, type ServerOptions, type ServerStats } from './rpc/server.js';
 export { DEFAULT_STREAM_WINDOW } from './streams/clientStream.js';
 export { decode, encode } from './wire/codec.js';
 export { MessageType, PROTOCOL_VERSION, MAX_MSGID, ACCEPTED_EXTENSION_TYPES } from './wire/constants.js';

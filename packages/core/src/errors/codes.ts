@@ -11,6 +11,8 @@ export const ErrorCode = {
   CANCELLED: 'CANCELLED',
   /** The other process went away (closed, crashed, killed) before answering. */
   PEER_GONE: 'PEER_GONE',
+  /** The server is shutting down: it takes no new calls, and calls still running when its grace period ends get this. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** This side was closed by its own user; no further calls are possible. */
   CLOSED: 'CLOSED',
   /** The server's schema rejected the input; the handler was not called. */

@@ -19,6 +19,11 @@ export interface ServerOptions {
   readonly onProtocolError?: (error: ProcwireError, peer: PeerInfo) => void;
 }
 
+export interface CloseOptions {
+  /** How long running calls and streams may take to finish (default 0: stop them at once). */
+  readonly graceMs?: number;
+}
+
 export interface ServerStats {
   readonly connections: number;
   readonly protocolErrors: number;
@@ -33,8 +38,14 @@ export interface Server<C extends Channel<any> = Channel<any>> {
   readonly stats: ServerStats;
   /** Resolves when the server has stopped (closed by its user, or its only link ended). */
   readonly closed: Promise<void>;
-  /** Stops accepting, cancels in-flight handlers, closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and removes the endpoint's named objects. With
+   * `graceMs`, calls and streams already running may finish within that
+   * time while new ones are refused with SHUTTING_DOWN; whatever still runs
+   * then is answered with SHUTTING_DOWN (CLOSED when there was no grace) and
+   * its handler's signal aborts. Then every connection closes.
+   */
+  close(options?: CloseOptions): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -138,10 +149,25 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     if (this.acceptorEnded && this.connections.size === 0) void this.close();
   }
 
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'close: graceMs must be a non-negative number of milliseconds');
+    }
     this.closing ??= (async () => {
       await this.acceptor.close().catch(() => {});
-      await Promise.all([...this.connections].map((c) => c.close()));
+      let reason = new ProcwireError(ErrorCode.CLOSED, 'the server closed');
+      if (graceMs > 0) {
+        reason = new ProcwireError(ErrorCode.SHUTTING_DOWN, `the server is shutting down (grace period ${graceMs} ms)`);
+        const drained = Promise.all([...this.connections].map((c) => c.drain(reason)));
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        });
+        await Promise.race([drained, graceOver]);
+        clearTimeout(timer);
+      }
+      await Promise.all([...this.connections].map((c) => c.close(reason)));
       this.resolveClosed();
     })();
     return this.closing;
@@ -151,6 +177,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     return this.close();
   }
 }
+
 
 function checkHandlers(
   channel: Channel<any>,

@@ -39,6 +39,9 @@ export class ServerConnection {
   private readonly calls = new Map<number, CallContext>();
   private readonly streams = new Map<number, ServerStream>();
   private closed = false;
+  /** Set once the server drains: new calls and streams are refused. */
+  private draining: ProcwireError | undefined;
+  private idleWaiter: (() => void) | undefined;
 
   constructor(
     readonly link: Link,
@@ -62,9 +65,44 @@ export class ServerConnection {
     return this.link.send(frame);
   }
 
-  close(): Promise<void> {
-    this.abortAll(new ProcwireError(ErrorCode.CLOSED, 'server is closing'));
+  /** In-flight calls and open streams. */
+  get busy(): number {
+    return this.calls.size + this.streams.size;
+  }
+
+  /** Refuses new calls and streams from now on; resolves when the running ones are done. */
+  drain(reason: ProcwireError): Promise<void> {
+    this.draining = reason;
+    if (this.busy === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiter = resolve;
+    });
+  }
+
+  /**
+   * Ends the connection: whatever still runs is answered with `reason` (the
+   * caller gets a typed error, not a vanished peer) and its handler's signal
+   * aborts; then the link is flushed and closed.
+   */
+  close(reason: ProcwireError = new ProcwireError(ErrorCode.CLOSED, 'the server is closing')): Promise<void> {
+    if (!this.closed) {
+      for (const [id, ctx] of this.calls) {
+        this.respondError(id, reason);
+        ctx.abort(reason);
+      }
+      this.calls.clear();
+      for (const stream of this.streams.values()) stream.fail(reason, true);
+      this.streams.clear();
+    }
     return this.link.close();
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiter && this.busy === 0) {
+      const waiter = this.idleWaiter;
+      this.idleWaiter = undefined;
+      waiter();
+    }
   }
 
   private readonly onUndecodable = (error: Error): void => {
@@ -126,6 +164,7 @@ export class ServerConnection {
       const hint = route?.kind === 'stream' ? ' (it is a stream; plain requests cannot call it)' : '';
       return this.respondError(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no method "${method}"${hint}`));
     }
+    if (this.draining) return this.respondError(id, this.draining);
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.respondError(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
@@ -173,6 +212,7 @@ export class ServerConnection {
   private finishCall(id: number, ctx: CallContext, value: unknown, error: ProcwireError | undefined): void {
     if (this.calls.get(id) !== ctx) return;
     this.calls.delete(id);
+    this.checkIdle();
     // A cancelled caller has already settled its side; an answer would be dropped.
     if (ctx.isAborted || this.closed) return;
     if (error) this.respondError(id, error);
@@ -230,6 +270,7 @@ export class ServerConnection {
 
   streamFinished(id: number, stream: ServerStream): void {
     if (this.streams.get(id) === stream) this.streams.delete(id);
+    this.checkIdle();
   }
 
   private onStreamOpen(message: unknown[]): void {
@@ -239,6 +280,7 @@ export class ServerConnection {
     if (route === undefined || route.kind !== 'stream') {
       return this.endStreamEarly(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no stream "${String(method)}"`));
     }
+    if (this.draining) return this.endStreamEarly(id, this.draining);
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.endStreamEarly(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
@@ -277,6 +319,7 @@ export class ServerConnection {
       call.abort(reason);
     }
     this.streams.get(id)?.cancel(reason);
+    this.checkIdle();
   }
 
   /** msgpack-rpc passes params as an array; procwire methods take one argument. */
@@ -303,6 +346,7 @@ export class ServerConnection {
     if (this.closed) return;
     this.closed = true;
     this.abortAll(new ProcwireError(ErrorCode.PEER_GONE, 'the client went away', { cause: error }));
+    this.checkIdle();
     this.host.connectionClosed(this, error);
   }
 }

@@ -38,8 +38,18 @@ export class ServerStream {
     void this.run(produce);
   }
 
-  /** Ends the stream with an error before any item (bad input, say). */
-  fail(error: ProcwireError): void {
+  /**
+   * Ends the stream with an error: before any item (bad input, say), or when
+   * the server shuts down (`stopProducer`: the handler's signal aborts too).
+   */
+  fail(error: ProcwireError, stopProducer = false): void {
+    if (stopProducer && !this.finished) {
+      this.cancelled = true;
+      this.ctx.abort(error);
+      this.end(error);
+      this.resume();
+      return;
+    }
     this.end(error);
   }
 
