@@ -15,7 +15,7 @@ const CORE = [
   'resolveFrameLimits',
 ];
 const TRANSPORTS = [
-  'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'parseEndpoint', 'registerTransport', 'resolveEndpoint', 'serve',
+  'DEFAULT_SHUTDOWN_GRACE_MS', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'parseEndpoint', 'registerTransport', 'resolveEndpoint', 'serve',
   'socketPairTransport', 'spawn', 'tcpTransport', 'unixTransport',
 ];
 

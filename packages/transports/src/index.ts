@@ -1,4 +1,4 @@
-export { serve, connect, type ServeOptions, type ConnectOptions } from './serve.js';
+export { serve, connect, DEFAULT_SHUTDOWN_GRACE_MS, type ServeOptions, type ConnectOptions } from './serve.js';
 export { spawn, type SpawnOptions, type Worker } from './spawn.js';
 export { availableSchemes, registerTransport, resolveEndpoint } from './registry.js';
 export { parseEndpoint, type Endpoint } from './internal/endpoint.js';
