@@ -40,16 +40,13 @@ const server: Server<Calc> = await serve(calc, url, {
 let n = 0;
 const ticker = setInterval(() => server.emit('tick', { n: n++, at: Date.now() }), 1000);
 
-// A signal closes the server, which removes its socket file. The process then
-// exits by itself: nothing else is left to keep it alive.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: closing`);
-    void server.close();
-  });
-}
-// Also reached without a signal: a socketpair server closes when its parent does.
-void server.closed.then(() => clearInterval(ticker));
+// SIGINT and SIGTERM are handled by procwire: running calls get a grace
+// period, the socket file is removed, and the process ends by the signal.
+// A socketpair server also closes when its parent does.
+void server.closed.then(() => {
+  log('closed');
+  clearInterval(ticker);
+});
 
 if (url === 'socketpair:') log(`serving parent ${process.ppid} over socketpair:`);
 else process.stdout.write(`calc server listening on ${server.url} (pid ${process.pid})\n`);

@@ -52,9 +52,11 @@ export async function runEntry(entry: TransportEntry, dir: string, deadline: num
     failures.push(`server ${(error as Error).message}: ${server?.stderrTail() ?? ''}`);
   } finally {
     if (server) {
-      // A server must stop cleanly on SIGTERM (exit code 0), as a service manager expects.
+      // A server must stop cleanly on SIGTERM: procwire drains it, then the
+      // process ends by SIGTERM, the conventional way (a shell reports 143).
       const exit = await server.stop(SERVER_STOP_MS);
-      if (exit.code !== 0 && failures.length === 0) {
+      const clean = exit.signal === 'SIGTERM' || exit.code === 0;
+      if (!clean && failures.length === 0) {
         failures.push(`server ended with ${exit.code ?? exit.signal} on SIGTERM: ${server.stderrTail()}`);
       }
     }
