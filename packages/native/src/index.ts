@@ -1,0 +1,43 @@
+/**
+ * @procwire/native: the OS primitives Node lacks, as non-blocking mechanism.
+ * Every export of the addon is declared, with its contract, in ./native.ts.
+ */
+import { loadBinding } from './load.js';
+import type { NativeBinding } from './native.js';
+
+export type {
+  FdReadyCallback,
+  FdStat,
+  FdWatcher,
+  FdWatcherConstructor,
+  MqAttributes,
+  NativeBinding,
+  NativeConstants,
+  NativeSystemError,
+} from './native.js';
+export { NATIVE_BINARY_ENV, NATIVE_UNAVAILABLE, REBUILD_COMMAND, nativeBinaryPath } from './load.js';
+
+let loaded: NativeBinding | undefined;
+
+/** Loads the addon now (throwing `ERR_PROCWIRE_NATIVE_UNAVAILABLE` with the fix if it cannot be). */
+export function loadNative(): NativeBinding {
+  if (loaded === undefined) {
+    loaded = loadBinding();
+    // Importers of `native` see the binding itself from now on (ESM exports
+    // are live bindings), so only the first use pays for the proxy below.
+    native = loaded;
+  }
+  return loaded;
+}
+
+/**
+ * The addon, loaded on first use: importing this package never throws, even
+ * on a platform without the addon; the first property access does, with
+ * `code: 'ERR_PROCWIRE_NATIVE_UNAVAILABLE'`.
+ */
+export let native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => Reflect.get(loadNative(), key),
+  has: (_target, key) => Reflect.has(loadNative(), key),
+  ownKeys: () => Reflect.ownKeys(loadNative()),
+  getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(loadNative(), key),
+});

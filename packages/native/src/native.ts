@@ -1,0 +1,201 @@
+/**
+ * Everything the native addon exports, with its contract. This is the only
+ * declaration of the addon; the C++ in src/posix/ implements it.
+ *
+ * The addon is mechanism only: non-blocking system calls and readiness
+ * waiting. Timeouts, retries, framing, naming and defaults belong to the
+ * TypeScript transports.
+ *
+ * Conventions shared by every function:
+ *
+ * - Nothing blocks. Message-queue descriptors are always non-blocking and
+ *   their send and receive never wait; `open` blocks only if the caller
+ *   leaves out `O_NONBLOCK` (a FIFO would then wait for its peer).
+ * - Every descriptor is created close-on-exec, so it reaches a child only when
+ *   passed explicitly (child_process `stdio`).
+ * - EINTR is retried inside the addon and never surfaces.
+ * - Arguments are checked before any system call, with Node's error codes:
+ *   a wrong type is a `TypeError` with `code: 'ERR_INVALID_ARG_TYPE'` (a string
+ *   holding a NUL byte: `'ERR_INVALID_ARG_VALUE'`); a number that is not an
+ *   integer in range is a `RangeError` with `code: 'ERR_OUT_OF_RANGE'`.
+ * - A failed system call throws a {@link NativeSystemError}, shaped like
+ *   Node's own `fs` errors.
+ *
+ * Linux is the reference platform. Elsewhere on POSIX the `mq*` functions
+ * throw ENOSYS and `setParentDeathSignal` returns false. There is no Windows
+ * build yet.
+ */
+
+/**
+ * A failed system call, shaped like the errors of Node's `fs` and `net`:
+ * `message` is `"EACCES: permission denied, mq_open '/calc'"`, `code` the
+ * errno name (`'UNKNOWN'` for one libuv does not know), `errno` the
+ * **negative** errno value as in Node (`err.errno === -constants.EACCES`),
+ * `syscall` the failing call, and `path` the file or queue name where there is one.
+ */
+export interface NativeSystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+/** What {@link NativeBinding.fstat} reports. */
+export interface FdStat {
+  /** `st_mode`: file type and permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Exact up to 2^53, like `fs.Stats` without bigint. */
+  ino: number;
+  dev: number;
+  /** `st_size` (for a message queue on Linux, the bytes queued). */
+  size: number;
+  isFifo: boolean;
+  isSocket: boolean;
+}
+
+/** What {@link NativeBinding.mqGetAttr} reports. */
+export interface MqAttributes {
+  maxMessages: number;
+  messageSize: number;
+  currentMessages: number;
+  /** `mq_flags`: `O_NONBLOCK` for every queue this addon opened. */
+  flags: number;
+}
+
+/**
+ * Called on the JavaScript thread when the descriptor is ready.
+ * `events` holds the ready `constants.POLL_*` bits. `errno` is 0, or a
+ * negative errno value (Node's convention) when polling failed: libuv reports
+ * any error condition of the descriptor (`POLLERR`, e.g. a pipe whose read
+ * end was closed) as EBADF, `events` is then 0, and the watcher has stopped
+ * (call `watch` again to resume). An exception thrown here is an uncaught
+ * exception, as in any Node event callback.
+ */
+export type FdReadyCallback = (events: number, errno: number) => void;
+
+/**
+ * Readiness of one descriptor, waited for with a libuv poll handle (epoll on
+ * Linux): callbacks run on the JavaScript thread and no thread-pool thread
+ * ever blocks.
+ *
+ * - Creating a watcher makes the descriptor non-blocking (libuv does that).
+ * - One watcher per descriptor and thread: a second throws EEXIST
+ *   (`syscall: 'uv_poll_init'`). A regular file throws EPERM.
+ * - The watcher keeps the event loop alive only while it watches.
+ * - Close the watcher before the descriptor. `close` and `mqClose` of this
+ *   addon do that themselves; after `fs.closeSync` on a watched descriptor
+ *   libuv may abort the process.
+ * - `close()` from inside the callback is safe.
+ * - A watcher not closed is closed when its thread's environment ends, so a
+ *   worker_thread exits cleanly; its callback stays referenced until then
+ *   (or until the watcher, stopped and unreachable, is garbage-collected).
+ */
+export interface FdWatcher {
+  /**
+   * Starts watching, or changes what is watched: a combination of
+   * `constants.POLL_READABLE`, `POLL_WRITABLE` and `POLL_DISCONNECT`; 0 stops.
+   * Throws `ERR_INVALID_STATE` once closed.
+   */
+  watch(events: number): void;
+  /** Stops and releases the uv_poll handle (does not close the fd). Idempotent. */
+  close(): void;
+}
+
+export interface FdWatcherConstructor {
+  new (fd: number, onReady: FdReadyCallback): FdWatcher;
+}
+
+/** Numbers from this platform's headers. */
+export interface NativeConstants {
+  readonly O_RDONLY: number;
+  readonly O_WRONLY: number;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_NONBLOCK: number;
+  readonly O_NOFOLLOW: number;
+  /** Readiness bits of {@link FdWatcher} (libuv's UV_READABLE, UV_WRITABLE, UV_DISCONNECT). */
+  readonly POLL_READABLE: number;
+  readonly POLL_WRITABLE: number;
+  readonly POLL_DISCONNECT: number;
+  /** errno values, positive as in `os.constants.errno`; `NativeSystemError.errno` is their negation. */
+  readonly EAGAIN: number;
+  readonly ENXIO: number;
+  readonly EEXIST: number;
+  readonly ENOENT: number;
+  readonly EACCES: number;
+  readonly EINTR: number;
+  readonly EBADF: number;
+  readonly EINVAL: number;
+  readonly EMSGSIZE: number;
+  readonly EPIPE: number;
+  readonly ENOSYS: number;
+  /** Linux files holding the default and the ceiling of mq_open's attributes ('' elsewhere). */
+  readonly MQ_DEFAULT_MAX_MESSAGES_PATH: string;
+  readonly MQ_DEFAULT_MESSAGE_SIZE_PATH: string;
+  readonly MQ_MAX_MESSAGES_PATH: string;
+  readonly MQ_MAX_MESSAGE_SIZE_PATH: string;
+}
+
+export interface NativeBinding {
+  /** pipe2(O_CLOEXEC): [readFd, writeFd]. Both ends block until an FdWatcher makes them non-blocking. */
+  pipe(): [number, number];
+  /**
+   * mkfifo(path, mode). The mode is applied exactly, whatever the umask: the
+   * FIFO is created 0400, opened without following symlinks and fchmod-ed.
+   * EEXIST if the path exists. `mode` is an integer in 0..0o7777.
+   */
+  mkfifo(path: string, mode: number): void;
+  /**
+   * open(path, flags | O_CLOEXEC, mode) -> fd, flags from `constants`. The
+   * umask applies to `mode` as with open(2). Pass O_NONBLOCK for a FIFO:
+   * without it, open waits (on the JavaScript thread) for the other end, and
+   * with it, a write-only open with no reader fails with ENXIO.
+   */
+  open(path: string, flags: number, mode: number): number;
+  /** close(fd), after closing any FdWatcher on it. EINTR counts as closed. */
+  close(fd: number): void;
+  /** fstat basics for owner checks. */
+  fstat(fd: number): FdStat;
+  /**
+   * Linux: prctl(PR_SET_PDEATHSIG, signal), so this process gets `signal`
+   * when its parent dies; 0 clears it. Returns false where unsupported. If the
+   * parent is already gone nothing is ever sent: compare `process.ppid` with
+   * the expected parent afterwards.
+   */
+  setParentDeathSignal(signal: number): boolean;
+  /**
+   * mq_open(name, flags | O_CLOEXEC | O_NONBLOCK, mode, attr) -> mqd (on Linux
+   * a file descriptor). `name` is `/something` with no other slash. The
+   * attributes apply only with O_CREAT; 0 and 0 mean the system defaults
+   * (`MQ_DEFAULT_*_PATH`), and values above the system ceilings fail with
+   * EINVAL unless the process has CAP_SYS_RESOURCE. A queue this call
+   * creates gets exactly `mode` under any umask (created 0400 with O_EXCL,
+   * then fchmod-ed); with O_CREAT but no O_EXCL an existing queue is opened
+   * unchanged.
+   */
+  mqOpen(name: string, flags: number, mode: number, maxMessages: number, messageSize: number): number;
+  /**
+   * mq_send without waiting: true when queued, false when the queue is full
+   * (EAGAIN); throws otherwise (EMSGSIZE when `data` exceeds the message
+   * size). `priority` is below 32768 on Linux (EINVAL otherwise); higher is
+   * received first.
+   */
+  mqSend(mqd: number, data: Uint8Array | ArrayBufferView, priority: number): boolean;
+  /**
+   * mq_receive into `into` without waiting: the message's length, or -1 when
+   * the queue is empty (EAGAIN). `into` must hold at least the queue's
+   * message size (EMSGSIZE otherwise).
+   */
+  mqReceive(mqd: number, into: Uint8Array | ArrayBufferView): number;
+  mqGetAttr(mqd: number): MqAttributes;
+  /** mq_close, after closing any FdWatcher on the descriptor. The queue lives on until unlinked. */
+  mqClose(mqd: number): void;
+  /** mq_unlink(name): the name goes now, the queue when its last descriptor closes. */
+  mqUnlink(name: string): void;
+  /** Readiness waiting on a descriptor with uv_poll (never a blocked thread-pool thread). */
+  FdWatcher: FdWatcherConstructor;
+  readonly constants: NativeConstants;
+}
