@@ -3,6 +3,7 @@
 set -euo pipefail
 needed=()
 command -v nvim >/dev/null || needed+=(neovim)
+/usr/bin/python3 -c 'import msgpack' 2>/dev/null || needed+=(python3-msgpack)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "cannot install ${needed[*]} (not root or no apt-get); the tests that need them will say so" >&2

@@ -1,7 +1,7 @@
 /**
  * procwire as a user would use it: the contract in lib/channel.ts with zod
- * validation on at both ends, `connect()` for unix:/tcp:, `spawn()` for
- * socketpair:. Round trip = `client.rpc.echo()`; one-way = the server's
+ * validation on at both ends, `connect()` for unix:, tcp:, fifo: and mq:,
+ * `spawn()` for socketpair: and pipe:. Round trip = `client.rpc.echo()`; one-way = the server's
  * `emit('tick', …)`, counted by a `client.on('tick')` listener after the
  * client has validated each payload.
  */
@@ -12,16 +12,17 @@ import { expectExit, serverModule, startServer, stopServer, track } from '../lib
 import type { SessionSpec } from '../lib/session.js';
 import { BurstCounter, type BenchClient } from './common.js';
 
-type Transport = 'unix' | 'tcp' | 'socketpair';
+type Transport = 'unix' | 'tcp' | 'socketpair' | 'pipe' | 'fifo' | 'mq';
 
 export async function openProcwire(spec: SessionSpec, transport: Transport): Promise<BenchClient> {
   let client: Client<typeof benchChannel>;
   let serverPid: number | undefined;
   let stop: () => Promise<void>;
-  if (transport === 'socketpair') {
+  if (transport === 'socketpair' || transport === 'pipe') {
+    const via = `${transport}:` as const;
     const worker = await spawn(benchChannel, serverModule('procwireServer.ts'), {
-      via: 'socketpair:',
-      args: ['socketpair:'],
+      via,
+      args: [via],
       validate: true,
       exitTimeoutMs: 1000,
     });
@@ -33,7 +34,12 @@ export async function openProcwire(spec: SessionSpec, transport: Transport): Pro
       return worker.close();
     };
   } else {
-    const url = transport === 'unix' ? `unix://${join(spec.socketDir, `procwire-${process.pid}.sock`)}` : 'tcp://127.0.0.1:0';
+    const url = {
+      unix: `unix://${join(spec.socketDir, `procwire-${process.pid}.sock`)}`,
+      tcp: 'tcp://127.0.0.1:0',
+      fifo: `fifo://${join(spec.socketDir, `procwire-${process.pid}.fifo`)}`,
+      mq: `mq:///procwire-bench-${process.pid}`,
+    }[transport];
     const server = await startServer('procwireServer.ts', [url]);
     client = await connect(benchChannel, server.info, { validate: true });
     serverPid = server.child.pid;

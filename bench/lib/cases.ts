@@ -25,6 +25,11 @@ export const CASES: readonly CaseInfo[] = [
   { id: 'procwire/unix', library: 'procwire', transport: 'unix', role: 'procwire', floor: 'raw/unix' },
   { id: 'procwire/tcp', library: 'procwire', transport: 'tcp', role: 'procwire', floor: 'raw/tcp' },
   { id: 'procwire/socketpair', library: 'procwire', transport: 'socketpair', role: 'procwire', floor: 'raw/socketpair' },
+  // No raw Node floor exists for these mechanisms (Node cannot make pipes,
+  // FIFOs or message queues by itself): they are held against the Unix socket floor.
+  { id: 'procwire/pipe', library: 'procwire', transport: 'pipe', role: 'procwire', floor: 'raw/unix' },
+  { id: 'procwire/fifo', library: 'procwire', transport: 'fifo', role: 'procwire', floor: 'raw/unix' },
+  { id: 'procwire/mq', library: 'procwire', transport: 'mq', role: 'procwire', floor: 'raw/unix' },
   { id: 'raw/unix', library: 'raw msgpackr', transport: 'unix', role: 'floor' },
   { id: 'raw/tcp', library: 'raw msgpackr', transport: 'tcp', role: 'floor' },
   { id: 'raw/socketpair', library: 'raw msgpackr', transport: 'socketpair', role: 'floor' },

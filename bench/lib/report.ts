@@ -70,7 +70,7 @@ export function renderReport(input: ReportInput): string {
   out.push('');
   out.push('Cases:');
   out.push('  procwire        zod validation on at both ends; round trip = client.rpc.echo(); one-way = server.emit()');
-  out.push('                  of an event the client validates; unix:, tcp: (connect) and socketpair: (spawn)');
+  out.push('                  of an event the client validates; unix:, tcp:, fifo:, mq: (connect), socketpair:, pipe: (spawn)');
   out.push('  raw msgpackr    the floor: net socket, 4-byte length prefix, msgpackr pack/unpack, one write() per');
   out.push('                  message, decode on \'data\' (Node itself may flush queued writes as one writev)');
   out.push('  process.send    child_process.fork() IPC channel, serialization \'advanced\' or \'json\'');

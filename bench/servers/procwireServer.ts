@@ -25,4 +25,4 @@ server = await serve(
   },
   { validate: true },
 );
-if (url !== 'socketpair:') process.stdout.write(`ready ${server.url}\n`);
+if (url !== 'socketpair:' && url !== 'pipe:') process.stdout.write(`ready ${server.url}\n`);

@@ -7,11 +7,12 @@
  * `socketpair:` and exits when the parent closes it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve, SOCKETPAIR_FD_ENV, type Server } from 'procwire';
+import { serve, type Server } from 'procwire';
 import { exitWithError } from './cli.js';
 import { calc, type Calc } from './contract.js';
 
-const url = process.argv[2] ?? (process.env[SOCKETPAIR_FD_ENV] ? 'socketpair:' : undefined);
+// A worker started by spawn() is told its endpoint in PROCWIRE_ENDPOINT.
+const url = process.argv[2] ?? process.env.PROCWIRE_ENDPOINT;
 if (!url) {
   process.stderr.write('usage: tsx examples/calc/server.ts <url>   (unix:///tmp/calc.sock, unix:@calc, tcp://127.0.0.1:0)\n');
   process.exit(2);
@@ -48,5 +49,5 @@ void server.closed.then(() => {
   clearInterval(ticker);
 });
 
-if (url === 'socketpair:') log(`serving parent ${process.ppid} over socketpair:`);
+if (url === 'socketpair:' || url === 'pipe:') log(`serving parent ${process.ppid} over ${url}`);
 else process.stdout.write(`calc server listening on ${server.url} (pid ${process.pid})\n`);

@@ -37,4 +37,13 @@ export const transportEntries: TransportEntry[] = [
   },
   { name: 'tcp', scheme: 'tcp', launch: 'server', endpoint: () => 'tcp://127.0.0.1:0' },
   { name: 'socketpair', scheme: 'socketpair', launch: 'worker', endpoint: () => 'socketpair:' },
+  { name: 'pipe', scheme: 'pipe', launch: 'worker', endpoint: () => 'pipe:' },
+  { name: 'fifo', scheme: 'fifo', launch: 'server', endpoint: (dir) => `fifo://${dir}/calc` },
+  {
+    name: 'mq',
+    scheme: 'mq',
+    platforms: ['linux'],
+    launch: 'server',
+    endpoint: () => `mq:///procwire-tour-${process.pid}`,
+  },
 ];

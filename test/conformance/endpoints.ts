@@ -2,7 +2,10 @@ import { connect, spawn, type Channel, type Client } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURES, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
+import { rmSync } from 'node:fs';
+import { removeQueue } from '../helpers/queues.js';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
 /** A calc server in another process and a client connected to it. */
 export interface Peer {
@@ -45,6 +48,11 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
         async stop() {
           await client.close().catch(() => {});
           await server.kill('SIGTERM');
+          // A server SIGKILLed by a test cannot remove its own names.
+          const path = server.url.match(/^(?:unix|fifo):\/\/(\/.*)$/)?.[1];
+          if (path) rmSync(path, { force: true });
+          const queue = server.url.match(/^mq:\/\/(\/.*)$/)?.[1];
+          if (queue) removeQueue(queue);
         },
       };
     },
@@ -55,21 +63,30 @@ export const endpointKinds: EndpointKind[] = [
   listening('unix (path)', () => `unix://${tempSocketPath()}`),
   listening('unix (abstract)', () => `unix:@${uniqueName()}`, process.platform === 'linux'),
   listening('tcp', () => 'tcp://127.0.0.1:0'),
-  {
-    name: 'socketpair',
+  listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
+  listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
+  spawned('socketpair', 'socketpair:'),
+  spawned('pipe', 'pipe:'),
+];
+
+function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
+  const start = <C extends Channel<any>>(channel: C) =>
+    spawn(channel, join(FIXTURES, 'calcServer.ts'), { via, execArgv: ['--import', 'tsx'] });
+  return {
+    name,
     available: process.platform !== 'win32',
     acceptsOtherClients: false,
     async start() {
-      const worker = await spawn(calc, join(FIXTURES, 'calcServer.ts'), { execArgv: ['--import', 'tsx'] });
+      const worker = await start(calc);
       return {
         client: worker,
         server: worker.process,
-        url: 'socketpair:',
-        connectWith: (channel) => spawn(channel, join(FIXTURES, 'calcServer.ts'), { execArgv: ['--import', 'tsx'] }),
+        url: via,
+        connectWith: start,
         async stop() {
           await worker.close().catch(() => {});
         },
       };
     },
-  },
-];
+  };
+}

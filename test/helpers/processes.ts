@@ -31,12 +31,14 @@ export interface ServerProcess {
 export function startServerProcess(url: string, fixture = 'calcServer.ts', env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...TSX, join(FIXTURES, fixture), url], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+    // A short grace period: tests stop servers with SIGTERM and should not wait long.
+    env: { ...process.env, PROCWIRE_GRACE_MS: '200', ...env },
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+  // SIGTERM by default: procwire then removes the server's names itself.
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };

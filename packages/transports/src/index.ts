@@ -5,3 +5,6 @@ export { parseEndpoint, type Endpoint } from './internal/endpoint.js';
 export type { Transport, ListenOptions } from './internal/transport.js';
 export { unixTransport, tcpTransport } from './socket.js';
 export { socketPairTransport, SOCKETPAIR_FD_ENV } from './socketPair.js';
+export { pipeTransport, PIPE_FDS_ENV } from './pipe.js';
+export { fifoTransport } from './fifo.js';
+export { mqueueTransport } from './mqueue.js';

@@ -1,6 +1,9 @@
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoint.js';
 import type { Transport } from './internal/transport.js';
+import { fifoTransport } from './fifo.js';
+import { mqueueTransport } from './mqueue.js';
+import { pipeTransport } from './pipe.js';
 import { socketPairTransport } from './socketPair.js';
 import { tcpTransport, unixTransport } from './socket.js';
 
@@ -11,7 +14,7 @@ export function registerTransport(transport: Transport): void {
   transports.set(transport.scheme, transport);
 }
 
-for (const transport of [unixTransport, tcpTransport, socketPairTransport]) registerTransport(transport);
+for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport]) registerTransport(transport);
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {

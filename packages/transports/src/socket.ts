@@ -14,6 +14,7 @@
  * - Cleanup: closing the server removes its socket file (only if it is still
  *   the one this server created).
  */
+import { statSync, unlinkSync } from 'node:fs';
 import { mkdtemp, rm, rmdir, chmod, link as hardLink, lstat, stat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -93,7 +94,7 @@ function listenOn(server: NetServer, where: string | { host: string; port: numbe
 }
 
 /** Binds in a private directory, then links the 0600 socket into place. */
-async function listenOnFile(server: NetServer, path: string): Promise<{ ino: number }> {
+export async function listenOnFile(server: NetServer, path: string): Promise<{ ino: number }> {
   const privateDir = await mkdtemp(join(dirname(path), '.procwire-'));
   const bound = join(privateDir, 's');
   try {
@@ -156,6 +157,16 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
     const bound = server.address();
     if (bound && typeof bound === 'object') url = describe({ ...address, port: bound.port });
   }
+  // process.exit() skips close(): remove our socket file on the way out anyway.
+  const removeOwnFileNow = () => {
+    if (!ownFile) return;
+    try {
+      if (statSync(ownFile.path).ino === ownFile.ino) unlinkSync(ownFile.path);
+    } catch {
+      // already gone
+    }
+  };
+  if (ownFile) process.once('exit', removeOwnFileNow);
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -168,6 +179,7 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
     close() {
       closing ??= (async () => {
         server.close();
+        process.off('exit', removeOwnFileNow);
         if (ownFile) {
           // Remove the file only if it is still ours (not replaced by someone else).
           const current = await stat(ownFile.path).catch(() => undefined);

@@ -16,9 +16,11 @@
  */
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { createStreamLink, ErrorCode, ProcwireError, type LinkAcceptor } from '@procwire/core';
 import type { Endpoint } from './internal/endpoint.js';
 import type { ListenOptions, Transport } from './internal/transport.js';
+import { bindToParent } from './internal/parentDeath.js';
+import { FIRST_WORKER_FD, type WorkerWiring } from './internal/workerWiring.js';
 
 /** Environment variable through which spawn() tells the worker its descriptor. */
 export const SOCKETPAIR_FD_ENV = 'PROCWIRE_SOCKETPAIR_FD';
@@ -48,6 +50,7 @@ function inheritedSocket(endpoint: Endpoint): Socket {
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const socket = inheritedSocket(endpoint);
+  bindToParent();
   let started = false;
   return {
     url: 'socketpair:',
@@ -60,6 +63,20 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     async close() {
       if (!started) socket.destroy();
     },
+  };
+}
+
+/** The parent's side: Node's stdio 'pipe' is itself a socketpair. */
+export function socketPairWiring(): WorkerWiring {
+  return {
+    stdio: ['pipe'],
+    env: { [SOCKETPAIR_FD_ENV]: String(FIRST_WORKER_FD) },
+    parentLink(child, limits) {
+      const socket = child.stdio[FIRST_WORKER_FD] as Socket;
+      return createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: child.pid }, limits, nativeDuplex: true });
+    },
+    afterSpawn() {},
+    abandon() {},
   };
 }
 

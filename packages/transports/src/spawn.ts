@@ -1,11 +1,9 @@
 import { spawn as spawnProcess, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createClient,
-  createStreamLink,
   ErrorCode,
   ProcwireError,
   type Channel,
@@ -13,12 +11,15 @@ import {
   type Link,
   type LinkEvents,
 } from '@procwire/core';
-import { SOCKETPAIR_FD_ENV } from './socketPair.js';
+import { PARENT_PID_ENV } from './internal/parentDeath.js';
+import type { WorkerWiring } from './internal/workerWiring.js';
+import { pipeWiring } from './pipe.js';
+import { socketPairWiring } from './socketPair.js';
 import type { ConnectOptions } from './serve.js';
 
 export interface SpawnOptions extends ConnectOptions {
-  /** How the worker is reached (default and, for now, only choice: 'socketpair:'). */
-  readonly via?: 'socketpair:';
+  /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */
+  readonly via?: 'socketpair:' | 'pipe:';
   /** Arguments after the module path. */
   readonly args?: readonly string[];
   /** Extra environment variables (merged over this process's environment). */
@@ -40,8 +41,10 @@ export type Worker<C extends Channel<any>> = Client<C> & {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-/** File descriptor the worker's end of the pair gets. */
-const WORKER_FD = 3;
+const WIRINGS: Record<string, (() => WorkerWiring) | undefined> = {
+  'socketpair:': socketPairWiring,
+  'pipe:': pipeWiring,
+};
 /** How long to wait for the exit status when the link drops, to name it in PEER_GONE. */
 const EXIT_STATUS_WAIT_MS = 50;
 
@@ -63,17 +66,30 @@ export async function spawn<C extends Channel<any>>(
   options: SpawnOptions = {},
 ): Promise<Worker<C>> {
   const via = options.via ?? 'socketpair:';
-  if (via !== 'socketpair:') {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `spawn: via must be 'socketpair:' (got ${JSON.stringify(via)})`);
+  const wire = WIRINGS[via];
+  if (!wire) {
+    throw new ProcwireError(
+      ErrorCode.INVALID_ARGUMENT,
+      `spawn: via must be one of ${Object.keys(WIRINGS).map((v) => `'${v}'`).join(', ')} (got ${JSON.stringify(via)})`,
+    );
   }
   const path = modulePath(module);
   const std = options.stdio ?? 'inherit';
-  const stdio: StdioOptions = [std, std, std, 'pipe'];
-  const child = spawnProcess(process.execPath, [...(options.execArgv ?? process.execArgv), path, ...(options.args ?? [])], {
-    stdio,
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env, [SOCKETPAIR_FD_ENV]: String(WORKER_FD) },
-  });
+  const wiring = wire();
+  const stdio: StdioOptions = [std, std, std, ...wiring.stdio];
+  let child: ChildProcess;
+  try {
+    child = spawnProcess(process.execPath, [...(options.execArgv ?? process.execArgv), path, ...(options.args ?? [])], {
+      stdio,
+      cwd: options.cwd,
+      // PROCWIRE_ENDPOINT tells the worker which URL to serve (`serve(channel, process.env.PROCWIRE_ENDPOINT!, ...)`).
+      env: { ...process.env, ...options.env, ...wiring.env, PROCWIRE_ENDPOINT: via, [PARENT_PID_ENV]: String(process.pid) },
+    });
+  } catch (error) {
+    wiring.abandon();
+    throw error;
+  }
+  wiring.afterSpawn();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -81,12 +97,7 @@ export async function spawn<C extends Channel<any>>(
     () => undefined,
     (error: Error) => error,
   );
-  const socket = child.stdio[WORKER_FD] as Socket;
-  const link = withExitStatus(
-    createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: child.pid }, limits: options.limits, nativeDuplex: true }),
-    child,
-    exited,
-  );
+  const link = withExitStatus(wiring.parentLink(child, options.limits), child, exited);
   let client: Client<C>;
   try {
     const failure = await spawnFailed;

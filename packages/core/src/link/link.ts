@@ -33,6 +33,12 @@ export interface LinkEvents {
    * (decoded binary payloads may alias it).
    */
   frames(source: Buffer, start: number, end: number): void;
+  /**
+   * A message-oriented link received a frame that failed the structural
+   * checks. It was dropped; the link stays up (unlike a byte stream, the next
+   * message starts clean), and the receiver counts and reports it.
+   */
+  malformed?(error: Error): void;
   /** The send queue drained below its high-water mark. */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */

@@ -128,6 +128,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     link.start({
       frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
       drain: () => {},
+      malformed: (error) => this.onUndecodable(error),
       close: (error) => this.onLinkClose(error),
     });
   }

@@ -52,6 +52,7 @@ export class ServerConnection {
       drain: () => {
         for (const stream of this.streams.values()) stream.onDrain();
       },
+      malformed: (error) => this.protocolError(`malformed frame: ${error.message}`),
       close: (error) => this.onClose(error),
     });
   }

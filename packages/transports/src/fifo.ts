@@ -1,0 +1,302 @@
+/**
+ * `fifo:///dir/name` — named pipes (FIFOs) between unrelated processes.
+ *
+ * Contract
+ * - Who creates: the server creates the well-known FIFO `/dir/name` (mode
+ *   0600) and reads connection requests from it. A client creates its own
+ *   pair `/dir/name.<id>.c2s` and `/dir/name.<id>.s2c` (0600), then writes
+ *   one request line `PWFIFO/1 <id>\n` to the well-known FIFO. A request is
+ *   far below PIPE_BUF, so requests from many clients never interleave; each
+ *   connection's frames travel only on its own pair, so frames of different
+ *   writers never interleave either (on one shared FIFO, large frames of two
+ *   writers do). Both sides remove the pair's names once both have it open.
+ * - Ordering: frames arrive in the order they were sent, per connection.
+ * - Peer vanishes: the kernel closes the dead side's ends; the survivor reads
+ *   end-of-file (or gets EPIPE writing) and its link closes at once. A writer
+ *   that dies mid-frame costs only its own connection. A client that sends a
+ *   request and never opens its side is dropped after ACCEPT_TIMEOUT_MS.
+ * - Stale names: a well-known FIFO nobody reads (connect gives ENXIO) is
+ *   replaced; one a live server reads gives ADDRESS_IN_USE. Names owned by
+ *   another user, or that are not FIFOs, are refused, never used.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { Socket } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { native } from '@procwire/native';
+import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
+/** A connection request: protocol tag and the client's id. */
+const REQUEST = /^PWFIFO\/1 ([0-9a-f]{32})$/;
+/** Longest request line accepted (anything longer is garbage and dropped). */
+const MAX_REQUEST_LINE = 64;
+/** How long a client may take to open its side after its request. */
+const ACCEPT_TIMEOUT_MS = 5000;
+/** sun_path-like limit is not an issue for FIFOs, but PATH_MAX is. */
+const MAX_PATH_BYTES = 4000;
+
+function fifoPath(endpoint: Endpoint): string {
+  if (endpoint.host) {
+    throw invalidEndpoint(endpoint.url, `fifo: URLs have no host ("${endpoint.host}"); write fifo:///dir/name with three slashes`);
+  }
+  if (!isAbsolute(endpoint.path) || endpoint.path.endsWith('/')) {
+    throw invalidEndpoint(endpoint.url, 'expected an absolute path of a FIFO, as in fifo:///run/app/calc');
+  }
+  if (Buffer.byteLength(endpoint.path) > MAX_PATH_BYTES) throw invalidEndpoint(endpoint.url, 'the path is too long');
+  if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'fifo: URLs take no options');
+  return endpoint.path;
+}
+
+const pairNames = (path: string, id: string) => ({ c2s: `${path}.${id}.c2s`, s2c: `${path}.${id}.s2c` });
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/** A FIFO we may use: a FIFO, owned by this user. */
+function checkOwnFifo(info: Stats, path: string): void {
+  const uid = process.getuid?.();
+  if (!info.isFIFO()) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} exists and is not a FIFO; not using it`);
+  if (uid !== undefined && info.uid !== uid) {
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} belongs to another user (uid ${info.uid}); not using it`);
+  }
+}
+
+/** Opens a FIFO end and checks that what was opened is the FIFO that was checked (no swap in between). */
+function openChecked(path: string, flags: number): number {
+  const before = lstatSync(path);
+  checkOwnFifo(before, path);
+  const fd = openSync(path, flags | O_NONBLOCK);
+  const after = fstatSync(fd);
+  if (after.ino !== before.ino || after.dev !== before.dev) {
+    closeSync(fd);
+    throw new ProcwireError(ErrorCode.PROTOCOL, `${path} was replaced while being opened`);
+  }
+  return fd;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function fifoLink(readFd: number, writeFd: number, address: string, options: ListenOptions): Link {
+  const input = new Socket({ fd: readFd, readable: true, writable: false });
+  const output = new Socket({ fd: writeFd, readable: false, writable: true });
+  return createStreamLink(input, output, { peer: { transport: 'fifo', address }, limits: options.limits, nativeDuplex: false });
+}
+
+/** Creates the well-known FIFO, replacing a stale one; refuses a live server's. */
+function createWellKnown(path: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      native.mkfifo(path, 0o600);
+      return;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot create ${path}: its directory does not exist`, { cause: error });
+      }
+      if (errnoCode(error) !== 'EEXIST' || attempt > 0) {
+        throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot create ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    checkOwnFifo(lstatSync(path), path);
+    let probe: number;
+    try {
+      probe = openSync(path, O_WRONLY | O_NONBLOCK);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENXIO') throw error;
+      unlinkQuietly(path); // nobody reads it: a crashed server's
+      continue;
+    }
+    closeSync(probe);
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on fifo://${path}`);
+  }
+}
+
+async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
+  const path = fifoPath(endpoint);
+  createWellKnown(path);
+  const requestFd = openChecked(path, O_RDONLY);
+  // Holding a write end ourselves means the request FIFO never reports
+  // end-of-file when a client closes its end after writing a request.
+  const keepOpenFd = openSync(path, O_WRONLY | O_NONBLOCK);
+  const ino = fstatSync(requestFd).ino;
+  const requests = new Socket({ fd: requestFd, readable: true, writable: false });
+  let pending = '';
+  let closing: Promise<void> | undefined;
+  // A process that ends through process.exit() never runs close(); its FIFO
+  // would be left for the next server to find stale.
+  const removeName = () => {
+    try {
+      if (lstatSync(path).ino === ino) unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', removeName);
+
+  const accept = (id: string, onLink: (link: Link) => void) => {
+    const names = pairNames(path, id);
+    let writeFd: number | undefined;
+    let readFd: number | undefined;
+    try {
+      writeFd = openChecked(names.s2c, O_WRONLY); // ENXIO: the client is gone
+      readFd = openChecked(names.c2s, O_RDONLY);
+    } catch {
+      // The client gave up (or never was): its names are leftovers.
+      if (writeFd !== undefined) closeSync(writeFd);
+      unlinkQuietly(names.c2s);
+      unlinkQuietly(names.s2c);
+      return;
+    }
+    // The client still has to open c2s by name; it removes both names then.
+    const link = fifoLink(readFd, writeFd, `fifo://${path} (client ${id.slice(0, 8)})`, options);
+    onLink(withAcceptTimeout(link));
+  };
+
+  return {
+    url: `fifo://${path}`,
+    start(onLink) {
+      requests.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          const match = REQUEST.exec(line);
+          if (match) accept(match[1]!, onLink);
+        }
+        if (pending.length > MAX_REQUEST_LINE) pending = ''; // garbage; requests are atomic lines
+      });
+      requests.on('error', () => {});
+    },
+    close() {
+      closing ??= (async () => {
+        process.off('exit', removeName);
+        requests.destroy();
+        closeSync(keepOpenFd);
+        removeName();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * A connection whose client never opens its side would never read
+ * end-of-file (a FIFO reports it only after a writer came and went): drop it
+ * when nothing arrives in time. Every procwire client sends its hello first.
+ */
+function withAcceptTimeout(link: Link): Link {
+  const timer = setTimeout(() => link.destroy(new ProcwireError(ErrorCode.PEER_GONE, 'the FIFO client never opened its side')), ACCEPT_TIMEOUT_MS);
+  timer.unref();
+  return {
+    capabilities: link.capabilities,
+    peer: link.peer,
+    get closed() {
+      return link.closed;
+    },
+    send: (frame) => link.send(frame),
+    close: () => link.close(),
+    destroy: (error) => link.destroy(error),
+    start(events) {
+      link.start({
+        frames(source, start, end) {
+          clearTimeout(timer);
+          events.frames(source, start, end);
+        },
+        drain: events.drain,
+        close(error) {
+          clearTimeout(timer);
+          events.close(error);
+        },
+      });
+    },
+  };
+}
+
+async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+  const path = fifoPath(endpoint);
+  const id = randomBytes(16).toString('hex');
+  const names = pairNames(path, id);
+  const cleanup: number[] = [];
+  try {
+    native.mkfifo(names.c2s, 0o600);
+    native.mkfifo(names.s2c, 0o600);
+    const readFd = openChecked(names.s2c, O_RDONLY);
+    cleanup.push(readFd);
+    await sendRequest(path, id, options.waitMs ?? 0);
+    const writeFd = await openWhenServerReads(names.c2s);
+    return fifoLink(readFd, writeFd, `fifo://${path}`, options);
+  } catch (error) {
+    for (const fd of cleanup) closeSync(fd);
+    throw error;
+  } finally {
+    unlinkQuietly(names.c2s);
+    unlinkQuietly(names.s2c);
+  }
+}
+
+/** Writes the request line in one write (atomic: far below PIPE_BUF). */
+async function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let pause = 5;
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openChecked(path, O_WRONLY);
+    } catch (error) {
+      const code = errnoCode(error);
+      const nobody = code === 'ENXIO' || code === 'ENOENT';
+      if (nobody && Date.now() < deadline) {
+        await sleep(Math.min(pause, deadline - Date.now()));
+        pause = Math.min(pause * 2, 200);
+        continue;
+      }
+      if (error instanceof ProcwireError) throw error;
+      throw new ProcwireError(
+        ErrorCode.CONNECT_FAILED,
+        `cannot connect to fifo://${path}: ${nobody ? 'no server is listening' : (error as Error).message} (${code ?? 'error'})`,
+        { cause: error },
+      );
+    }
+    try {
+      writeSync(fd, `PWFIFO/1 ${id}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+}
+
+/** The server opens the client's c2s FIFO for reading once it took the request. */
+async function openWhenServerReads(path: string): Promise<number> {
+  const deadline = Date.now() + ACCEPT_TIMEOUT_MS;
+  let pause = 1;
+  for (;;) {
+    try {
+      return openChecked(path, O_WRONLY);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENXIO' || Date.now() >= deadline) {
+        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at ${path} did not take the connection request`, { cause: error });
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, 50);
+    }
+  }
+}
+
+export const fifoTransport: Transport = {
+  scheme: 'fifo',
+  platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  listen,
+  connect,
+};

@@ -1,0 +1,306 @@
+/**
+ * `mq:///name` — POSIX message queues (Linux).
+ *
+ * Contract
+ * - Who creates: the server creates the queue `/name` (mode 0600) and reads
+ *   it; every client creates its own reply queue `/name.<id>` (0600) and
+ *   writes to the server's. Each queue message carries one chunk of a frame:
+ *   a chunk byte, on the server queue the sender's 16-byte id, then payload,
+ *   so frames up to the frame limit travel under the default kernel limits
+ *   (10 messages of 8192 bytes per queue). A full queue is backpressure:
+ *   the writer waits for room (uv_poll on the queue descriptor), nothing is
+ *   dropped.
+ * - Liveness: message queues cannot tell that a peer died, so each
+ *   connection also holds a Unix socket bound by the server in a private
+ *   0700 directory (see controlPath). It carries only the client's id and the server's
+ *   acknowledgement; when either process dies the kernel closes it, and the
+ *   survivor's link closes at once (pending calls reject with PEER_GONE). The
+ *   same socket is the server's lock: a second server gets ADDRESS_IN_USE
+ *   (someone answers), while the queue and socket file left by a crashed
+ *   server (connect refused) are removed and created afresh.
+ * - Ordering: frames arrive in the order they were sent, per connection.
+ * - Cleanup: the server removes its queue when it closes; a client removes
+ *   its reply queue's name as soon as the server has opened it.
+ * - Limits: when creating a queue hits a kernel limit, the error names it and
+ *   the setting to raise.
+ */
+import { randomBytes } from 'node:crypto';
+import { statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { native } from '@procwire/native';
+import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { connectWithRetry } from './internal/connectRetry.js';
+import { privateRuntimeDir } from './internal/runtimeDir.js';
+import { listenOnFile } from './socket.js';
+import { MqLink } from './internal/mqLink.js';
+import { MqReader, MqWriter } from './internal/mqPorts.js';
+import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+
+const ID_BYTES = 16;
+const NAME = /^\/[A-Za-z0-9._-]{1,200}$/;
+const HELLO_LINE = /^PWMQ\/1 ([0-9a-f]{32})\n$/;
+const ACK = 'OK\n';
+
+function queueName(endpoint: Endpoint): string {
+  if (endpoint.host) throw invalidEndpoint(endpoint.url, `mq: URLs have no host ("${endpoint.host}"); write mq:///name`);
+  if (!NAME.test(endpoint.path)) throw invalidEndpoint(endpoint.url, 'expected mq:///name, a name of letters, digits, ".", "_" or "-"');
+  if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'mq: URLs take no options');
+  return endpoint.path;
+}
+
+/**
+ * The Unix socket that is both the server's lock and every connection's
+ * liveness wire: `<private runtime dir>/mq-<name>.sock`. (Not an abstract
+ * name: Node 20 pads abstract names to 108 bytes and Node 22 does not, so
+ * the two could not meet.)
+ */
+export function controlPath(name: string): string {
+  return join(privateRuntimeDir(), `mq-${name.slice(1)}.sock`);
+}
+
+/** Turns a failed mq_open into an error that says which limit and which setting. */
+function queueError(error: unknown, name: string, doing: string): ProcwireError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint: Record<string, string> = {
+    EMFILE: 'the per-user limit on queue memory (RLIMIT_MSGQUEUE, `ulimit -q`; 819200 bytes by default) is used up',
+    ENOSPC: 'the system-wide number of queues (/proc/sys/fs/mqueue/queues_max) is reached',
+    EINVAL: 'the queue attributes exceed /proc/sys/fs/mqueue/msg_max or msgsize_max',
+    EACCES: 'the queue belongs to another user or its mode refuses access',
+  };
+  return new ProcwireError(
+    code === 'EACCES' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED,
+    `cannot ${doing} message queue ${name}: ${hint[code ?? ''] ?? (error as Error).message} (${code ?? 'error'})`,
+    { cause: error },
+  );
+}
+
+/** Removes our control socket file, unless something else has replaced it. */
+function removeOwnFile(path: string, ino: number): void {
+  try {
+    if (statSync(path).ino === ino) unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function checkOwner(mqd: number, name: string): void {
+  const uid = process.getuid?.();
+  const info = native.fstat(mqd);
+  if (uid !== undefined && info.uid !== uid) {
+    native.mqClose(mqd);
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `message queue ${name} belongs to another user (uid ${info.uid}); not using it`);
+  }
+}
+
+async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
+  const name = queueName(endpoint);
+  const control = createServer();
+  const lockPath = controlPath(name);
+  let lockIno: number;
+  try {
+    lockIno = (await listenOnFile(control, lockPath)).ino;
+  } catch (error) {
+    if (error instanceof ProcwireError && error.code === ErrorCode.ADDRESS_IN_USE) {
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on mq://${name}`, { cause: error });
+    }
+    throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on mq://${name}: ${(error as Error).message}`, { cause: error });
+  }
+  // We hold the lock, so a queue of that name is a crashed server's.
+  try {
+    native.mqUnlink(name);
+  } catch {
+    // none
+  }
+  const { O_RDONLY, O_CREAT, O_EXCL } = native.constants;
+  let mqd: number;
+  try {
+    mqd = native.mqOpen(name, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
+  } catch (error) {
+    control.close();
+    removeOwnFile(lockPath, lockIno);
+    throw queueError(error, name, 'create');
+  }
+  const messageSize = native.mqGetAttr(mqd).messageSize;
+  const links = new Map<string, MqLink>();
+  const reader = new MqReader(
+    mqd,
+    messageSize,
+    (message, length) => {
+      if (length < 1 + ID_BYTES) return;
+      const id = message.toString('hex', 1, 1 + ID_BYTES);
+      links.get(id)?.receive(message[0]!, message.subarray(1 + ID_BYTES, length));
+    },
+    () => {},
+  );
+  // A process that ends through process.exit() never runs close(): the queue
+  // would outlive it (kernel queues do) and count against the user's limit.
+  const removeNames = () => {
+    try {
+      native.mqUnlink(name);
+    } catch {
+      // already gone
+    }
+    removeOwnFile(lockPath, lockIno);
+  };
+  process.once('exit', removeNames);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `mq://${name}`,
+    start(onLink) {
+      control.on('connection', (socket: Socket) => {
+        let line = '';
+        const onData = (chunk: Buffer) => {
+          line += chunk.toString('latin1');
+          if (line.length > 64) return socket.destroy();
+          if (!line.endsWith('\n')) return;
+          socket.off('data', onData);
+          const match = HELLO_LINE.exec(line);
+          if (!match) return socket.destroy();
+          const link = acceptClient(name, match[1]!, socket, options, (id) => links.delete(id));
+          if (!link) return socket.destroy();
+          links.set(match[1]!, link);
+          socket.write(ACK);
+          onLink(link);
+        };
+        socket.on('data', onData);
+        socket.on('error', () => {});
+      });
+      reader.start();
+    },
+    close() {
+      closing ??= (async () => {
+        process.off('exit', removeNames);
+        control.close();
+        reader.close();
+        native.mqClose(mqd);
+        removeNames();
+      })();
+      return closing;
+    },
+  };
+}
+
+function acceptClient(
+  name: string,
+  id: string,
+  socket: Socket,
+  options: ListenOptions,
+  forget: (id: string) => void,
+): MqLink | undefined {
+  const replyName = `${name}.${id}`;
+  let replyMqd: number;
+  try {
+    replyMqd = native.mqOpen(replyName, native.constants.O_WRONLY, 0, 0, 0);
+    checkOwner(replyMqd, replyName);
+  } catch {
+    return undefined;
+  }
+  let link: MqLink;
+  const writer = new MqWriter(replyMqd, () => link.onWriterDrain(), (error) => link.destroy(error));
+  link = new MqLink({
+    peer: { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})` },
+    limits: options.limits,
+    writer,
+    prefix: Buffer.alloc(0),
+    messageSize: native.mqGetAttr(replyMqd).messageSize,
+    control: socket,
+    release: () => {
+      forget(id);
+      native.mqClose(replyMqd);
+    },
+  });
+  return link;
+}
+
+async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+  const name = queueName(endpoint);
+  const id = randomBytes(ID_BYTES);
+  const replyName = `${name}.${id.toString('hex')}`;
+  const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = native.constants;
+  const socket = await connectWithRetry(`mq://${name}`, options.waitMs ?? 0, () =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = createConnection(controlPath(name));
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+      s.once('error', reject);
+    }),
+  );
+  let replyMqd: number | undefined;
+  let serverMqd: number | undefined;
+  try {
+    try {
+      replyMqd = native.mqOpen(replyName, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
+    } catch (error) {
+      throw queueError(error, replyName, 'create');
+    }
+    try {
+      serverMqd = native.mqOpen(name, O_WRONLY, 0, 0, 0);
+      checkOwner(serverMqd, name);
+    } catch (error) {
+      if (error instanceof ProcwireError) throw error;
+      throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot open message queue ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    socket.write(`PWMQ/1 ${id.toString('hex')}\n`);
+    await new Promise<void>((resolve, reject) => {
+      let answer = '';
+      socket.on('data', function onData(chunk: Buffer) {
+        answer += chunk.toString('latin1');
+        if (answer === ACK) {
+          socket.off('data', onData);
+          resolve();
+        } else if (!ACK.startsWith(answer)) reject(new ProcwireError(ErrorCode.PROTOCOL, `mq://${name} answered the connection request wrongly`));
+      });
+      socket.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `mq://${name} refused the connection`)));
+    });
+  } catch (error) {
+    socket.destroy();
+    if (replyMqd !== undefined) native.mqClose(replyMqd);
+    if (serverMqd !== undefined) native.mqClose(serverMqd);
+    throw error;
+  } finally {
+    // The server has opened it (or never will): the name is no longer needed.
+    try {
+      native.mqUnlink(replyName);
+    } catch {
+      // not created
+    }
+  }
+  const mqdIn = replyMqd;
+  const mqdOut = serverMqd;
+  let link: MqLink;
+  const writer = new MqWriter(mqdOut, () => link.onWriterDrain(), (error) => link.destroy(error));
+  const reader = new MqReader(
+    mqdIn,
+    native.mqGetAttr(mqdIn).messageSize,
+    (message, length) => {
+      if (length >= 1) link.receive(message[0]!, message.subarray(1, length));
+    },
+    (error) => link.destroy(error),
+  );
+  link = new MqLink({
+    peer: { transport: 'mq', address: `mq://${name}` },
+    limits: options.limits,
+    writer,
+    prefix: id,
+    messageSize: native.mqGetAttr(mqdOut).messageSize,
+    control: socket,
+    release: () => {
+      reader.close();
+      native.mqClose(mqdIn);
+      native.mqClose(mqdOut);
+    },
+  });
+  reader.start();
+  return link;
+}
+
+export const mqueueTransport: Transport = {
+  scheme: 'mq',
+  platforms: ['linux'],
+  listen,
+  connect,
+};
