@@ -15,8 +15,8 @@ const CORE = [
   'resolveFrameLimits',
 ];
 const TRANSPORTS = [
-  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'fifoTransport',
-  'mqueueTransport', 'parseEndpoint', 'pipeTransport', 'registerTransport', 'resolveEndpoint', 'serve',
+  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'fifoTransport', 'listNamedObjects',
+  'mqueueTransport', 'parseEndpoint', 'pipeTransport', 'registerTransport', 'removeStaleObjects', 'resolveEndpoint', 'serve',
   'socketPairTransport', 'spawn', 'tcpTransport', 'unixTransport',
 ];
 

@@ -8,3 +8,4 @@ export { socketPairTransport, SOCKETPAIR_FD_ENV } from './socketPair.js';
 export { pipeTransport, PIPE_FDS_ENV } from './pipe.js';
 export { fifoTransport } from './fifo.js';
 export { mqueueTransport } from './mqueue.js';
+export { listNamedObjects, removeStaleObjects, type NamedObject } from './namedObjects.js';

@@ -1,0 +1,127 @@
+/**
+ * The names an endpoint puts in the file system and the kernel, so that what
+ * a killed process left behind can be found and removed. A name is "live"
+ * while a server answers on it; only stale names are ever removed, so a live
+ * server's names are never taken over.
+ *
+ * - unix:///path   the socket file
+ * - fifo:///path   the well-known FIFO, and client pairs `path.<id>.c2s|s2c`
+ *                  left by clients killed while connecting
+ * - mq:///name     the server queue and its control socket; client reply
+ *                  queues `/name.<id>` too when /dev/mqueue is mounted (Linux
+ *                  offers no other way to list queues)
+ */
+import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
+import { createConnection } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { ErrorCode, ProcwireError } from '@procwire/core';
+import { native } from '@procwire/native';
+import { parseEndpoint } from './internal/endpoint.js';
+import { controlPath } from './mqueue.js';
+
+export interface NamedObject {
+  /** What it is. */
+  readonly kind: 'socket' | 'fifo' | 'fifo-pair' | 'queue' | 'control-socket';
+  /** A file system path, or a message queue name (`/calc`). */
+  readonly name: string;
+  /** live: a server answers on it; stale: left by a process that is gone. */
+  readonly state: 'live' | 'stale';
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+function fifoHasReader(path: string): boolean {
+  try {
+    closeSync(openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    return true;
+  } catch {
+    return false; // ENXIO: nobody reads it
+  }
+}
+
+const isType = (path: string, test: (s: Stats) => boolean) => {
+  try {
+    return test(lstatSync(path));
+  } catch {
+    return false;
+  }
+};
+
+/** Lists the named objects that belong to the endpoint `url`. */
+export async function listNamedObjects(url: string): Promise<NamedObject[]> {
+  const endpoint = parseEndpoint(url);
+  const found: NamedObject[] = [];
+  switch (endpoint.scheme) {
+    case 'unix': {
+      if (endpoint.path.startsWith('@')) return []; // abstract names vanish with their owner
+      if (isType(endpoint.path, (s) => s.isSocket())) {
+        found.push({ kind: 'socket', name: endpoint.path, state: (await socketAnswers(endpoint.path)) ? 'live' : 'stale' });
+      }
+      return found;
+    }
+    case 'fifo': {
+      const path = endpoint.path;
+      const live = isType(path, (s) => s.isFIFO()) && fifoHasReader(path);
+      if (isType(path, (s) => s.isFIFO())) found.push({ kind: 'fifo', name: path, state: live ? 'live' : 'stale' });
+      const prefix = `${basename(path)}.`;
+      for (const entry of existsSync(dirname(path)) ? readdirSync(dirname(path)) : []) {
+        if (entry.startsWith(prefix) && /\.[0-9a-f]{32}\.(c2s|s2c)$/.test(entry)) {
+          const pair = join(dirname(path), entry);
+          // A pair is in use for a moment only; one whose client still reads s2c is live.
+          const state = entry.endsWith('.s2c') && fifoHasReader(pair) ? 'live' : 'stale';
+          found.push({ kind: 'fifo-pair', name: pair, state });
+        }
+      }
+      return found;
+    }
+    case 'mq': {
+      const name = endpoint.path;
+      const control = controlPath(name);
+      const live = isType(control, (s) => s.isSocket()) && (await socketAnswers(control));
+      if (isType(control, (s) => s.isSocket())) found.push({ kind: 'control-socket', name: control, state: live ? 'live' : 'stale' });
+      let queueExists = false;
+      try {
+        native.mqClose(native.mqOpen(name, native.constants.O_RDONLY, 0, 0, 0));
+        queueExists = true;
+      } catch {
+        // no such queue (or not ours to open)
+      }
+      if (queueExists) found.push({ kind: 'queue', name, state: live ? 'live' : 'stale' });
+      if (existsSync('/dev/mqueue')) {
+        for (const entry of readdirSync('/dev/mqueue')) {
+          if (entry.startsWith(`${name.slice(1)}.`) && /\.[0-9a-f]{32}$/.test(entry)) {
+            found.push({ kind: 'queue', name: `/${entry}`, state: live ? 'live' : 'stale' });
+          }
+        }
+      }
+      return found;
+    }
+    default:
+      throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${url}: ${endpoint.scheme}: endpoints leave no named objects to list`);
+  }
+}
+
+/** Removes the stale named objects of the endpoint `url`; returns what was removed. Live ones are left alone. */
+export async function removeStaleObjects(url: string): Promise<NamedObject[]> {
+  const removed: NamedObject[] = [];
+  for (const object of await listNamedObjects(url)) {
+    if (object.state !== 'stale') continue;
+    try {
+      if (object.kind === 'queue') native.mqUnlink(object.name);
+      else unlinkSync(object.name);
+      removed.push(object);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
