@@ -1,4 +1,3 @@
-import { spawn as spawnProcess } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { connect, ErrorCode, serve } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
 import { codeOf } from '../helpers/errors.js';
-import { FIXTURES, startServerProcess } from '../helpers/processes.js';
+import { killWriterMidFrame, startServerProcess } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-fifo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,12 +49,7 @@ describe.skipIf(process.platform === 'win32')('fifo://', () => {
   it('a writer killed in the middle of a frame costs only its own connection', async () => {
     const server = await startServerProcess(`fifo://${nextPath()}`);
     const healthy = await connect(calc, server.url);
-    const writer = spawnProcess(process.execPath, ['--import', 'tsx', join(FIXTURES, 'halfFrameWriter.ts'), server.url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve()));
-    writer.kill('SIGKILL');
-    await new Promise((resolve) => writer.once('exit', resolve));
+    await killWriterMidFrame(server.url);
     for (let i = 0; i < 50; i++) expect(await healthy.rpc.add({ a: i, b: 1 })).toBe(i + 1);
     const another = await connect(calc, server.url);
     expect(await another.rpc.add({ a: 2, b: 2 })).toBe(4);

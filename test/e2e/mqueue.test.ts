@@ -8,7 +8,7 @@ import { connect, ErrorCode, serve } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
 import { codeOf } from '../helpers/errors.js';
-import { FIXTURES, startServerProcess, uniqueName } from '../helpers/processes.js';
+import { FIXTURES, killWriterMidFrame, startServerProcess, uniqueName } from '../helpers/processes.js';
 import { removeQueue } from '../helpers/queues.js';
 
 const controlSocket = (name: string) => join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid!()}`, `mq-${name.slice(1)}.sock`);
@@ -49,12 +49,7 @@ describe.skipIf(process.platform !== 'linux')('mq://', () => {
     const name = `/${uniqueName()}`;
     const server = await startServerProcess(`mq://${name}`);
     const healthy = await connect(calc, server.url);
-    const writer = spawnProcess(process.execPath, ['--import', 'tsx', join(FIXTURES, 'halfFrameWriter.ts'), server.url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve()));
-    writer.kill('SIGKILL');
-    await new Promise((resolve) => writer.once('exit', resolve));
+    await killWriterMidFrame(server.url);
     for (let i = 0; i < 50; i++) expect(await healthy.rpc.add({ a: i, b: 1 })).toBe(i + 1);
     const big = new Uint8Array(1_000_000).fill(3);
     expect(((await healthy.rpc.echo(big)) as Uint8Array).length).toBe(big.length);

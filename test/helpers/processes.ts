@@ -62,3 +62,16 @@ export function startServerProcess(url: string, fixture = 'calcServer.ts', env: 
     });
   });
 }
+
+/**
+ * Starts a process that connects to `url` as a raw link, sends half of a
+ * large frame, and kills it with SIGKILL right there.
+ */
+export async function killWriterMidFrame(url: string): Promise<void> {
+  const writer = spawn(process.execPath, [...TSX, join(FIXTURES, 'halfFrameWriter.ts'), url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve()));
+  writer.kill('SIGKILL');
+  await new Promise((resolve) => writer.once('exit', resolve));
+}

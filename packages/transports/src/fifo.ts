@@ -27,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { interceptLink } from './internal/interceptLink.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
@@ -198,29 +199,16 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
 function withAcceptTimeout(link: Link): Link {
   const timer = setTimeout(() => link.destroy(new ProcwireError(ErrorCode.PEER_GONE, 'the FIFO client never opened its side')), ACCEPT_TIMEOUT_MS);
   timer.unref();
-  return {
-    capabilities: link.capabilities,
-    peer: link.peer,
-    get closed() {
-      return link.closed;
+  return interceptLink(link, (events) => ({
+    frames(source, start, end) {
+      clearTimeout(timer);
+      events.frames(source, start, end);
     },
-    send: (frame) => link.send(frame),
-    close: () => link.close(),
-    destroy: (error) => link.destroy(error),
-    start(events) {
-      link.start({
-        frames(source, start, end) {
-          clearTimeout(timer);
-          events.frames(source, start, end);
-        },
-        drain: events.drain,
-        close(error) {
-          clearTimeout(timer);
-          events.close(error);
-        },
-      });
+    close(error) {
+      clearTimeout(timer);
+      events.close(error);
     },
-  };
+  }));
 }
 
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {

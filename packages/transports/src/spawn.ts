@@ -9,8 +9,8 @@ import {
   type Channel,
   type Client,
   type Link,
-  type LinkEvents,
 } from '@procwire/core';
+import { interceptLink } from './internal/interceptLink.js';
 import { PARENT_PID_ENV } from './internal/parentDeath.js';
 import type { WorkerWiring } from './internal/workerWiring.js';
 import { pipeWiring } from './pipe.js';
@@ -142,33 +142,19 @@ function withExitStatus(
   child: ChildProcess,
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
 ): Link {
-  return {
-    capabilities: inner.capabilities,
-    peer: inner.peer,
-    get closed() {
-      return inner.closed;
-    },
-    send: (frame) => inner.send(frame),
-    close: () => inner.close(),
-    destroy: (error) => inner.destroy(error),
-    start(events: LinkEvents) {
-      inner.start({
-        frames: events.frames,
-        drain: events.drain,
-        close(error) {
-          const timeout = new Promise<undefined>((r) => setTimeout(r, EXIT_STATUS_WAIT_MS, undefined).unref());
-          void Promise.race([exited, timeout]).then((status) => {
-            if (!status) return events.close(error);
-            const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
-            events.close(
-              new ProcwireError(ErrorCode.PEER_GONE, `worker ${child.pid} ${how}`, {
-                cause: error,
-                data: { pid: child.pid, code: status.code, signal: status.signal },
-              }),
-            );
-          });
-        },
+  return interceptLink(inner, (events) => ({
+    close(error) {
+      const timeout = new Promise<undefined>((r) => setTimeout(r, EXIT_STATUS_WAIT_MS, undefined).unref());
+      void Promise.race([exited, timeout]).then((status) => {
+        if (!status) return events.close(error);
+        const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+        events.close(
+          new ProcwireError(ErrorCode.PEER_GONE, `worker ${child.pid} ${how}`, {
+            cause: error,
+            data: { pid: child.pid, code: status.code, signal: status.signal },
+          }),
+        );
       });
     },
-  };
+  }));
 }
