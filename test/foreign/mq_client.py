@@ -20,6 +20,7 @@ import sys
 import msgpack
 
 CHUNK_LAST = 1
+WHOLE_FRAMES = 2
 O_RDONLY, O_WRONLY, O_CREAT, O_EXCL = os.O_RDONLY, os.O_WRONLY, os.O_CREAT, os.O_EXCL
 
 libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
@@ -58,11 +59,17 @@ def main():
     send(msgpack.packb([0, 2, 'calc.add', [{'a': 'forty', 'b': 2}]]))
     send(msgpack.packb([0, 3, 'calc.stats', []]))
     buffer = ctypes.create_string_buffer(65536)
-    for _ in range(3):
+    replies = []
+    while len(replies) < 3:
         length = check(libc.mq_receive(reply, buffer, len(buffer), None), 'mq_receive')
         data = buffer.raw[:length]
-        assert data[0] == CHUNK_LAST, 'replies here are one chunk each'
-        print(json.dumps(msgpack.unpackb(data[1:], raw=False)), flush=True)
+        # 1: one whole frame (or the last chunk of one); 2: whole frames back to back.
+        assert data[0] in (CHUNK_LAST, WHOLE_FRAMES), 'replies here are small: never split'
+        unpacker = msgpack.Unpacker(raw=False)
+        unpacker.feed(data[1:])
+        replies.extend(unpacker)
+    for message in replies:
+        print(json.dumps(message), flush=True)
     control.close()
 
 

@@ -7,7 +7,9 @@
  *   writes to the server's. Each queue message carries one chunk of a frame:
  *   a chunk byte, on the server queue the sender's 16-byte id, then payload,
  *   so frames up to the frame limit travel under the default kernel limits
- *   (10 messages of 8192 bytes per queue). A full queue is backpressure:
+ *   (10 messages of 8192 bytes per queue); small frames sent in one tick
+ *   share a message (chunk byte 2: whole frames back to back), so a burst
+ *   costs one mq_send per message, not per frame. A full queue is backpressure:
  *   the writer waits for room (uv_poll on the queue descriptor), nothing is
  *   dropped.
  * - Liveness: message queues cannot tell that a peer died, so each

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import {
   checkFrame,
   ErrorCode,
+  FrameDelimiter,
   ProcwireError,
   resolveFrameLimits,
   type FrameLimits,
@@ -12,9 +13,17 @@ import {
 } from '@procwire/core';
 import type { MqWriter } from './mqPorts.js';
 
-/** First byte of every queue message: does the frame go on in the next message? */
+/**
+ * First byte of every queue message: a chunk of a frame that goes on in the
+ * next message, the last (or only) chunk of a frame, or several whole frames
+ * back to back (small frames sent in one tick share one message, so a burst
+ * of small messages costs one mq_send per message size, not per frame).
+ */
 export const CHUNK_MORE = 0;
 export const CHUNK_LAST = 1;
+export const WHOLE_FRAMES = 2;
+
+const RESOLVED = Promise.resolve();
 
 /** Queued bytes above which `send` asks the caller to wait for drain. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -39,8 +48,9 @@ export interface MqLinkOptions {
  * messages of at most the queue's message size, each starting with a chunk
  * byte (and, towards a shared server queue, the sender's id); the receiving
  * side joins them, bounded by the frame limit, and checks the whole frame
- * before core sees it. A bad frame is dropped and reported; the connection
- * goes on, since the next message starts clean.
+ * before core sees it. A bad frame is dropped and reported (with the frames
+ * after it in the same message, whose boundaries can no longer be trusted);
+ * the connection goes on, since the next message starts clean.
  */
 export class MqLink implements Link {
   readonly capabilities: LinkCapabilities;
@@ -51,6 +61,10 @@ export class MqLink implements Link {
   private pieceBytes = 0;
   private ended = false;
   private readonly closeWaiters: Array<() => void> = [];
+  /** Small frames of this tick, packed into shared messages at its end. */
+  private outgoing: Uint8Array[] = [];
+  private outgoingBytes = 0;
+  private flushScheduled = false;
 
   constructor(private readonly options: MqLinkOptions) {
     this.limits = resolveFrameLimits(options.limits);
@@ -71,6 +85,7 @@ export class MqLink implements Link {
   /** One message's payload for this connection (the caller strips the header). */
   receive(kind: number, payload: Buffer): void {
     if (this.ended) return;
+    if (kind === WHOLE_FRAMES) return this.receiveWholeFrames(payload);
     if (this.pieceBytes + payload.length > this.limits.maxFrameBytes) {
       return this.destroy(
         new ProcwireError(ErrorCode.FRAME_TOO_LARGE, `frame exceeds maxFrameBytes (${this.limits.maxFrameBytes})`, {
@@ -96,18 +111,86 @@ export class MqLink implements Link {
 
   send(frame: Uint8Array): boolean {
     if (this.ended) return false;
-    const { prefix, messageSize, writer } = this.options;
-    const room = messageSize - 1 - prefix.length;
-    for (let at = 0; at < frame.length || at === 0; at += room) {
-      const end = Math.min(frame.length, at + room);
-      const message = Buffer.allocUnsafe(1 + prefix.length + (end - at));
-      message[0] = end === frame.length ? CHUNK_LAST : CHUNK_MORE;
-      prefix.copy(message, 1);
-      message.set(frame.subarray(at, end), 1 + prefix.length);
-      writer.send(message);
-      if (end === frame.length) break;
+    if (frame.length > this.room) {
+      this.flushPacked();
+      this.sendChunked(frame);
+    } else {
+      this.outgoing.push(frame);
+      this.outgoingBytes += frame.length;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        void RESOLVED.then(this.flushTask);
+      }
     }
-    return writer.queuedBytes < HIGH_WATER_BYTES;
+    return this.options.writer.queuedBytes + this.outgoingBytes < HIGH_WATER_BYTES;
+  }
+
+  /** Payload bytes one message carries after its header. */
+  private get room(): number {
+    return this.options.messageSize - 1 - this.options.prefix.length;
+  }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flushPacked();
+  };
+
+  private message(kind: number, payloadBytes: number): Buffer {
+    const { prefix } = this.options;
+    const message = Buffer.allocUnsafe(1 + prefix.length + payloadBytes);
+    message[0] = kind;
+    prefix.copy(message, 1);
+    return message;
+  }
+
+  /** Packs the tick's small frames into as few messages as fit. */
+  private flushPacked(): void {
+    const frames = this.outgoing;
+    if (frames.length === 0 || this.ended) return;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    const header = 1 + this.options.prefix.length;
+    for (let i = 0; i < frames.length; ) {
+      let bytes = 0;
+      let j = i;
+      while (j < frames.length && bytes + frames[j]!.length <= this.room) bytes += frames[j++]!.length;
+      const message = this.message(j - i === 1 ? CHUNK_LAST : WHOLE_FRAMES, bytes);
+      let at = header;
+      for (let k = i; k < j; k++) {
+        message.set(frames[k]!, at);
+        at += frames[k]!.length;
+      }
+      this.options.writer.send(message);
+      i = j;
+    }
+  }
+
+  private sendChunked(frame: Uint8Array): void {
+    const header = 1 + this.options.prefix.length;
+    for (let at = 0; at < frame.length; at += this.room) {
+      const end = Math.min(frame.length, at + this.room);
+      const message = this.message(end === frame.length ? CHUNK_LAST : CHUNK_MORE, end - at);
+      message.set(frame.subarray(at, end), header);
+      this.options.writer.send(message);
+    }
+  }
+
+  /** A message of whole frames: each is checked and delivered; a bad one drops the rest of that message. */
+  private receiveWholeFrames(payload: Buffer): void {
+    if (this.pieces.length > 0) {
+      this.pieces = [];
+      this.pieceBytes = 0;
+      this.events?.malformed?.(new ProcwireError(ErrorCode.PROTOCOL, 'whole frames arrived in the middle of a chunked frame'));
+    }
+    // The receive buffer is reused for the next message: keep a copy.
+    const copy = Buffer.from(payload);
+    const delimiter = new FrameDelimiter(this.limits);
+    try {
+      delimiter.pushRuns(copy, (source, start, end) => this.events?.frames(source, start, end));
+      if (!delimiter.idle) throw new ProcwireError(ErrorCode.PROTOCOL, 'a message of whole frames ends inside a frame');
+    } catch (error) {
+      this.events?.malformed?.(error as Error);
+    }
   }
 
   onWriterDrain(): void {
@@ -116,6 +199,7 @@ export class MqLink implements Link {
 
   async close(): Promise<void> {
     if (this.ended) return;
+    this.flushPacked();
     await Promise.race([this.options.writer.flushed(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.finish();
   }
