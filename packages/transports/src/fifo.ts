@@ -27,7 +27,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { connectWithRetry } from './internal/connectRetry.js';
 import { interceptLink } from './internal/interceptLink.js';
+import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
@@ -133,16 +135,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   const requests = new Socket({ fd: requestFd, readable: true, writable: false });
   let pending = '';
   let closing: Promise<void> | undefined;
-  // A process that ends through process.exit() never runs close(); its FIFO
-  // would be left for the next server to find stale.
-  const removeName = () => {
-    try {
-      if (lstatSync(path).ino === ino) unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', removeName);
+  const removeName = removeOnExit(() => unlinkIfOurs(path, ino));
 
   const accept = (id: string, onLink: (link: Link) => void) => {
     const names = pairNames(path, id);
@@ -181,7 +174,6 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     },
     close() {
       closing ??= (async () => {
-        process.off('exit', removeName);
         requests.destroy();
         closeSync(keepOpenFd);
         removeName();
@@ -234,35 +226,15 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
 }
 
 /** Writes the request line in one write (atomic: far below PIPE_BUF). */
-async function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  let pause = 5;
-  for (;;) {
-    let fd: number;
-    try {
-      fd = openChecked(path, O_WRONLY);
-    } catch (error) {
-      const code = errnoCode(error);
-      const nobody = code === 'ENXIO' || code === 'ENOENT';
-      if (nobody && Date.now() < deadline) {
-        await sleep(Math.min(pause, deadline - Date.now()));
-        pause = Math.min(pause * 2, 200);
-        continue;
-      }
-      if (error instanceof ProcwireError) throw error;
-      throw new ProcwireError(
-        ErrorCode.CONNECT_FAILED,
-        `cannot connect to fifo://${path}: ${nobody ? 'no server is listening' : (error as Error).message} (${code ?? 'error'})`,
-        { cause: error },
-      );
-    }
+function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
+  return connectWithRetry(`fifo://${path}`, waitMs, async () => {
+    const fd = openChecked(path, O_WRONLY); // ENXIO: no server reads it (yet)
     try {
       writeSync(fd, `PWFIFO/1 ${id}\n`);
     } finally {
       closeSync(fd);
     }
-    return;
-  }
+  });
 }
 
 /** The server opens the client's c2s FIFO for reading once it took the request. */

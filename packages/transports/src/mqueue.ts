@@ -27,13 +27,13 @@
  *   the setting to raise.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import { privateRuntimeDir } from './internal/runtimeDir.js';
 import { listenOnFile } from './socket.js';
 import { MqLink } from './internal/mqLink.js';
@@ -78,15 +78,6 @@ function queueError(error: unknown, name: string, doing: string): ProcwireError 
   );
 }
 
-/** Removes our control socket file, unless something else has replaced it. */
-function removeOwnFile(path: string, ino: number): void {
-  try {
-    if (statSync(path).ino === ino) unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
-
 function checkOwner(mqd: number, name: string): void {
   const uid = process.getuid?.();
   const info = native.fstat(mqd);
@@ -121,7 +112,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     mqd = native.mqOpen(name, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
   } catch (error) {
     control.close();
-    removeOwnFile(lockPath, lockIno);
+    unlinkIfOurs(lockPath, lockIno);
     throw queueError(error, name, 'create');
   }
   const messageSize = native.mqGetAttr(mqd).messageSize;
@@ -136,17 +127,15 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     },
     () => {},
   );
-  // A process that ends through process.exit() never runs close(): the queue
-  // would outlive it (kernel queues do) and count against the user's limit.
-  const removeNames = () => {
+  // Kernel queues outlive their processes and count against the user's limit.
+  const removeNames = removeOnExit(() => {
     try {
       native.mqUnlink(name);
     } catch {
       // already gone
     }
-    removeOwnFile(lockPath, lockIno);
-  };
-  process.once('exit', removeNames);
+    unlinkIfOurs(lockPath, lockIno);
+  });
   let closing: Promise<void> | undefined;
   return {
     url: `mq://${name}`,
@@ -173,7 +162,6 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     },
     close() {
       closing ??= (async () => {
-        process.off('exit', removeNames);
         control.close();
         reader.close();
         native.mqClose(mqd);

@@ -20,7 +20,7 @@ import { Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { native } from '@procwire/native';
 import type { Endpoint } from './internal/endpoint.js';
-import { bindToParent } from './internal/parentDeath.js';
+import { inheritedLinkAcceptor } from './internal/inheritedAcceptor.js';
 import type { ListenOptions, Transport } from './internal/transport.js';
 import { FIRST_WORKER_FD, type WorkerWiring } from './internal/workerWiring.js';
 
@@ -93,23 +93,14 @@ function inheritedFds(endpoint: Endpoint): [number, number] {
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const [readFd, writeFd] = inheritedFds(endpoint);
-  bindToParent();
-  let started = false;
-  return {
-    url: 'pipe:',
-    start(onLink, onEnd) {
-      if (started) return;
-      started = true;
-      onLink(pipeLink(readFd, writeFd, { transport: 'pipe', pid: process.ppid }, options.limits));
-      onEnd?.();
+  return inheritedLinkAcceptor(
+    'pipe:',
+    () => pipeLink(readFd, writeFd, { transport: 'pipe', pid: process.ppid }, options.limits),
+    () => {
+      native.close(readFd);
+      native.close(writeFd);
     },
-    async close() {
-      if (!started) {
-        native.close(readFd);
-        native.close(writeFd);
-      }
-    },
-  };
+  );
 }
 
 export const pipeTransport: Transport = {

@@ -14,13 +14,13 @@
  * - Cleanup: closing the server removes its socket file (only if it is still
  *   the one this server created).
  */
-import { statSync, unlinkSync } from 'node:fs';
-import { mkdtemp, rm, rmdir, chmod, link as hardLink, lstat, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, rmdir, chmod, link as hardLink, lstat, stat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
@@ -157,16 +157,8 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
     const bound = server.address();
     if (bound && typeof bound === 'object') url = describe({ ...address, port: bound.port });
   }
-  // process.exit() skips close(): remove our socket file on the way out anyway.
-  const removeOwnFileNow = () => {
-    if (!ownFile) return;
-    try {
-      if (statSync(ownFile.path).ino === ownFile.ino) unlinkSync(ownFile.path);
-    } catch {
-      // already gone
-    }
-  };
-  if (ownFile) process.once('exit', removeOwnFileNow);
+  const file = ownFile;
+  const removeFile = file ? removeOnExit(() => unlinkIfOurs(file.path, file.ino)) : () => {};
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -179,12 +171,7 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
     close() {
       closing ??= (async () => {
         server.close();
-        process.off('exit', removeOwnFileNow);
-        if (ownFile) {
-          // Remove the file only if it is still ours (not replaced by someone else).
-          const current = await stat(ownFile.path).catch(() => undefined);
-          if (current?.ino === ownFile.ino) await rm(ownFile.path, { force: true });
-        }
+        removeFile();
       })();
       return closing;
     },

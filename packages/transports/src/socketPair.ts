@@ -19,7 +19,7 @@ import { Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type LinkAcceptor } from '@procwire/core';
 import type { Endpoint } from './internal/endpoint.js';
 import type { ListenOptions, Transport } from './internal/transport.js';
-import { bindToParent } from './internal/parentDeath.js';
+import { inheritedLinkAcceptor } from './internal/inheritedAcceptor.js';
 import { FIRST_WORKER_FD, type WorkerWiring } from './internal/workerWiring.js';
 
 /** Environment variable through which spawn() tells the worker its descriptor. */
@@ -50,20 +50,11 @@ function inheritedSocket(endpoint: Endpoint): Socket {
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const socket = inheritedSocket(endpoint);
-  bindToParent();
-  let started = false;
-  return {
-    url: 'socketpair:',
-    start(onLink, onEnd) {
-      if (started) return;
-      started = true;
-      onLink(createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: process.ppid }, limits: options.limits, nativeDuplex: true }));
-      onEnd?.();
-    },
-    async close() {
-      if (!started) socket.destroy();
-    },
-  };
+  return inheritedLinkAcceptor(
+    'socketpair:',
+    () => createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: process.ppid }, limits: options.limits, nativeDuplex: true }),
+    () => socket.destroy(),
+  );
 }
 
 /** The parent's side: Node's stdio 'pipe' is itself a socketpair. */

@@ -147,9 +147,7 @@ class StreamLink implements Link {
   destroy(error?: Error): void {
     this.queue = [];
     this.queuedBytes = 0;
-    this.finish(error);
-    this.input.destroy();
-    if (this.output !== (this.input as unknown)) this.output.destroy();
+    this.finish(error); // destroys both streams
   }
 
   private closeWaiters: Array<() => void> = [];

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 
-/** OS errors that mean "nobody is listening yet". */
-const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
+/** OS errors that mean "nobody is listening yet" (ENXIO: a FIFO nobody reads). */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN', 'ENXIO']);
 
 /**
  * Runs `attempt` until it succeeds; while the error says nobody listens yet,
