@@ -16,8 +16,11 @@
             'src/posix/constants.cc',
             'src/posix/errors.cc',
             'src/posix/fd.cc',
+            'src/posix/filelock.cc',
             'src/posix/mqueue.cc',
             'src/posix/process.cc',
+            'src/posix/shm.cc',
+            'src/posix/socket.cc',
             'src/posix/teardown.cc',
             'src/posix/watcher.cc',
           ],
@@ -41,7 +44,7 @@
           'defines': ['NODE_ADDON_API_ENABLE_TYPE_CHECK_ON_AS'],
         }],
       ],
-      'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")", 'src/common'],
       # C++ exceptions: argument checks and errno errors are thrown from
       # helpers and node-addon-api turns them into JavaScript exceptions at the
       # boundary, so no call site can forget to check for a pending exception.

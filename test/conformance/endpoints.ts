@@ -1,4 +1,4 @@
-import { connect, spawn, type Channel, type Client } from 'procwire';
+import { connect, removeStaleObjects, spawn, type Channel, type Client } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURES, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
@@ -53,6 +53,7 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
           if (path) rmSync(path, { force: true });
           const queue = server.url.match(/^mq:\/\/(\/.*)$/)?.[1];
           if (queue) removeQueue(queue);
+          if (server.url.startsWith('shm:')) await removeStaleObjects(server.url);
         },
       };
     },
@@ -65,6 +66,8 @@ export const endpointKinds: EndpointKind[] = [
   listening('tcp', () => 'tcp://127.0.0.1:0'),
   listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
   listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
+  listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux'),
+  listening('shm (sleep)', () => `shm:///${uniqueName()}?wait=sleep`, process.platform === 'linux'),
   spawned('socketpair', 'socketpair:'),
   spawned('pipe', 'pipe:'),
 ];

@@ -14,6 +14,10 @@ export type {
   NativeBinding,
   NativeConstants,
   NativeSystemError,
+  PeerCredentials,
+  SegmentInfo,
+  ShmChannel,
+  ShmChannelConstructor,
 } from './native.js';
 export { NATIVE_BINARY_ENV, NATIVE_UNAVAILABLE, REBUILD_COMMAND, nativeBinaryPath } from './load.js';
 

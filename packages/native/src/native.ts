@@ -107,6 +107,76 @@ export interface FdWatcherConstructor {
   new (fd: number, onReady: FdReadyCallback): FdWatcher;
 }
 
+/** What {@link NativeBinding.segmentInfo} reports. */
+export interface SegmentInfo {
+  size: number;
+  /** True when neither side can shrink or grow the segment any more. */
+  sealed: boolean;
+}
+
+/** What {@link NativeBinding.socketPeerCredentials} reports. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * One side of a connection's two shared-memory rings (one per direction), in
+ * a segment of exactly `2 * (256 + capacity)` bytes: ring 0 carries client to
+ * server, ring 1 server to client. The ring format and its trust rules are
+ * described in src/common/ring.h. Each side keeps its cursors privately and
+ * checks everything it reads from the segment: a peer that writes nonsense
+ * there makes these methods throw EPROTO (impossible cursor or record
+ * length) or EMSGSIZE (a record above `maxFrameBytes`), never read or write
+ * outside the segment.
+ *
+ * Wake-ups: a side about to sleep calls `sleep()`; the peer's next `write`
+ * (or read that frees room) then rings this side's eventfd once. A busy
+ * connection makes no system call per message.
+ */
+export interface ShmChannel {
+  /**
+   * Writes `frame` from `offset` on; returns the new offset (== offset when
+   * the ring has no room). A frame whose record fits the ring is written
+   * whole or not at all; a larger one in pieces. Rings the peer if it sleeps.
+   */
+  write(frame: Uint8Array, offset: number): number;
+  /** As `write`, for one frame given as up to 256 Uint8Arrays back to back (copied into the ring from where they are). */
+  writeParts(parts: readonly Uint8Array[], offset: number): number;
+  /**
+   * Copies the whole frames waiting in the ring that fit into
+   * `out[outOffset..]`, back to back, and stores each one's end offset in
+   * `ends`; returns how many. 0 when the next frame is not complete or does
+   * not fit (see `nextLength`).
+   */
+  readWhole(out: Uint8Array, outOffset: number, ends: Uint32Array): number;
+  /** The next frame's length, or -3 when its length has not arrived. */
+  nextLength(): number;
+  /** Copies what has arrived of the next frame into `out` (exactly its length) from `offset`; returns the new offset. */
+  readPiece(out: Uint8Array, offset: number): number;
+  hasInput(): boolean;
+  /** Free bytes in the outbound ring. */
+  room(): number;
+  /** Asks the peer to ring on new data (and when `wantRoom` bytes are free); false when there is work already. */
+  sleep(wantRoom: number): boolean;
+  /** Withdraws the requests of `sleep`; with `silenceBell`, also resets this side's eventfd (after it rang). */
+  awake(silenceBell: boolean): void;
+  /**
+   * Busy-waits up to `maxMicros` for input (or `wantRoom` free bytes); blocks
+   * the thread that long at most. With `yieldCpu`, calls sched_yield between
+   * looks, so a peer sharing the only CPU can run.
+   */
+  spin(maxMicros: number, wantRoom: number, yieldCpu: boolean): boolean;
+  /** Unmaps the segment (descriptors are the caller's to close). Methods then throw ERR_INVALID_STATE. */
+  close(): void;
+}
+
+export interface ShmChannelConstructor {
+  /** Maps the segment `fd` (which may be closed afterwards). `side` 0 is the server, 1 the client. */
+  new (fd: number, side: 0 | 1, capacity: number, maxFrameBytes: number, ownBellFd: number, peerBellFd: number): ShmChannel;
+}
+
 /** Numbers from this platform's headers. */
 export interface NativeConstants {
   readonly O_RDONLY: number;
@@ -197,5 +267,44 @@ export interface NativeBinding {
   mqUnlink(name: string): void;
   /** Readiness waiting on a descriptor with uv_poll (never a blocked thread-pool thread). */
   FdWatcher: FdWatcherConstructor;
+
+  // --- Shared memory and descriptor passing (the shm: transport) ---
+
+  /**
+   * Linux: an anonymous shared-memory segment of `bytes` zero bytes
+   * (memfd_create), sealed so that its size can never change again
+   * (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): a peer it is handed to can
+   * map it without fear of SIGBUS. ENOSYS elsewhere.
+   */
+  createSegment(bytes: number): number;
+  /** fstat size and whether the size is sealed (the check before mapping a segment a peer sent). */
+  segmentInfo(fd: number): SegmentInfo;
+  /** Linux: a non-blocking eventfd (a kernel counter epoll can wait on), the doorbell of a sleeping peer. ENOSYS elsewhere. */
+  createEventFd(): number;
+  /** One end of a connection's pair of shared-memory rings; see {@link ShmChannel}. */
+  ShmChannel: ShmChannelConstructor;
+  /**
+   * A listening Unix SOCK_SEQPACKET socket bound at `path` (non-blocking,
+   * close-on-exec). The file's mode follows the umask: bind in a private directory.
+   */
+  seqpacketListen(path: string, backlog: number): number;
+  /** A connected Unix SOCK_SEQPACKET socket: ECONNREFUSED when nobody listens, ENOENT without a file, EAGAIN when the backlog is full. */
+  seqpacketConnect(path: string): number;
+  /** accept4 -> a non-blocking, close-on-exec descriptor, or -1 when no connection waits. */
+  socketAccept(fd: number): number;
+  /**
+   * sendmsg of one message with up to 8 descriptors (SCM_RIGHTS); true when
+   * sent, false when the socket is full (EAGAIN). The descriptors stay open here.
+   */
+  socketSend(fd: number, data: Uint8Array, fds: readonly number[]): boolean;
+  /**
+   * recvmsg of one message into `into`: `bytes` 0 means the peer closed.
+   * null when nothing is waiting. Received descriptors are close-on-exec and
+   * now belong to the caller. A message longer than `into` (or with too many
+   * descriptors) throws EMSGSIZE, its descriptors closed.
+   */
+  socketReceive(fd: number, into: Uint8Array): { bytes: number; fds: number[] } | null;
+  /** SO_PEERCRED: the peer process as the kernel recorded it at connect. ENOSYS where unsupported. */
+  socketPeerCredentials(fd: number): PeerCredentials;
   readonly constants: NativeConstants;
 }

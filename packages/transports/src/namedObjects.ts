@@ -10,6 +10,8 @@
  * - mq:///name     the server queue and its control socket; client reply
  *                  queues `/name.<id>` too when /dev/mqueue is mounted (Linux
  *                  offers no other way to list queues)
+ * - shm:///name    the rendezvous socket (segments are anonymous memfds: they
+ *                  have no name and vanish with the last process that maps them)
  */
 import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -18,10 +20,11 @@ import { ErrorCode, ProcwireError } from '@procwire/core';
 import { native } from '@procwire/native';
 import { parseEndpoint } from './internal/endpoint.js';
 import { controlPath } from './mqueue.js';
+import { rendezvousPath } from './shm.js';
 
 export interface NamedObject {
   /** What it is. */
-  readonly kind: 'socket' | 'fifo' | 'fifo-pair' | 'queue' | 'control-socket';
+  readonly kind: 'socket' | 'fifo' | 'fifo-pair' | 'queue' | 'control-socket' | 'rendezvous-socket';
   /** A file system path, or a message queue name (`/calc`). */
   readonly name: string;
   /** live: a server answers on it; stale: left by a process that is gone. */
@@ -37,6 +40,16 @@ function socketAnswers(path: string): Promise<boolean> {
     });
     probe.once('error', () => resolve(false));
   });
+}
+
+/** A seqpacket socket (shm:'s rendezvous) answers a connect while its server lives. */
+function seqpacketAnswers(path: string): boolean {
+  try {
+    native.close(native.seqpacketConnect(path));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function fifoHasReader(path: string): boolean {
@@ -103,6 +116,13 @@ export async function listNamedObjects(url: string): Promise<NamedObject[]> {
           }
         }
       }
+      return found;
+    }
+    case 'shm': {
+      const name = /^\/([A-Za-z0-9._-]{1,200})$/.exec(endpoint.path)?.[1];
+      if (!name) throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${url}: expected shm:///name`);
+      const path = rendezvousPath(name);
+      if (isType(path, (s) => s.isSocket())) found.push({ kind: 'rendezvous-socket', name: path, state: seqpacketAnswers(path) ? 'live' : 'stale' });
       return found;
     }
     default:

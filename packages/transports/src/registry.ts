@@ -4,6 +4,7 @@ import type { Transport } from './internal/transport.js';
 import { fifoTransport } from './fifo.js';
 import { mqueueTransport } from './mqueue.js';
 import { pipeTransport } from './pipe.js';
+import { shmTransport } from './shm.js';
 import { socketPairTransport } from './socketPair.js';
 import { tcpTransport, unixTransport } from './socket.js';
 
@@ -14,7 +15,7 @@ export function registerTransport(transport: Transport): void {
   transports.set(transport.scheme, transport);
 }
 
-for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport]) registerTransport(transport);
+for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport]) registerTransport(transport);
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {

@@ -57,6 +57,14 @@ export interface Link {
    * and `close` has been or will be reported).
    */
   send(frame: Uint8Array): boolean;
+  /**
+   * Optional: queues one frame given as parts written back to back (large
+   * binary payloads are parts of their own, see wire/gather.ts), so they can
+   * be copied to the mechanism straight from the caller's memory. Like
+   * `send`, it keeps no reference to the parts once it returns (what it
+   * cannot write at once, it copies). Links without it get joined frames.
+   */
+  sendParts?(parts: readonly Uint8Array[], length: number): boolean;
   /** Flushes what is queued, then closes. Resolves once closed. */
   close(): Promise<void>;
   /** Closes at once, dropping what is queued. */

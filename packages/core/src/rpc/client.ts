@@ -16,6 +16,7 @@ import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link } from '../link/link.js';
 import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
 import { encode } from '../wire/codec.js';
+import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorFromWire } from '../wire/errors.js';
@@ -198,10 +199,10 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       return Promise.reject(new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
     }
     const timeoutMs = options?.timeoutMs === undefined ? this.callTimeoutMs : checkTimeout(options.timeoutMs, 'timeoutMs');
-    let frame: Buffer;
+    let frame: EncodedFrame;
     const id = this.allocateId();
     try {
-      frame = encode([MessageType.REQUEST, id, route.wireName, [input]]);
+      frame = encodeFor(this.link, [MessageType.REQUEST, id, route.wireName, [input]]);
     } catch (error) {
       return Promise.reject(
         new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${route.wireName} is not encodable: ${(error as Error).message}`),
@@ -230,7 +231,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      this.link.send(frame);
+      sendEncoded(this.link, frame);
     });
   }
 

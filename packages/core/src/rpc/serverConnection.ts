@@ -4,6 +4,7 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link } from '../link/link.js';
 import { encode } from '../wire/codec.js';
+import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorForWire, toProcwireError } from '../wire/errors.js';
@@ -62,8 +63,8 @@ export class ServerConnection {
   }
 
   /** Sends an already-encoded frame (events are encoded once for all clients). */
-  sendFrame(frame: Uint8Array): boolean {
-    return this.link.send(frame);
+  sendFrame(frame: EncodedFrame): boolean {
+    return sendEncoded(this.link, frame);
   }
 
   /** In-flight calls and open streams. */
@@ -221,9 +222,9 @@ export class ServerConnection {
   }
 
   private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
-    let frame: Buffer;
+    let frame: EncodedFrame;
     try {
-      frame = encode([type, id, error, value]);
+      frame = encodeFor(this.link, [type, id, error, value]);
     } catch (e) {
       frame = encode([
         type,
@@ -240,7 +241,7 @@ export class ServerConnection {
       );
       frame = encode([type, id, errorForWire(tooLarge, this.procwirePeer), null]);
     }
-    this.link.send(frame);
+    sendEncoded(this.link, frame);
   }
 
   private respondError(id: number, error: ProcwireError): void {
@@ -254,9 +255,9 @@ export class ServerConnection {
       this.link.send(encode([type, id, errorForWire(payload, this.procwirePeer)]));
       return true;
     }
-    let frame: Buffer;
+    let frame: EncodedFrame;
     try {
-      frame = encode([type, id, payload]);
+      frame = encodeFor(this.link, [type, id, payload]);
     } catch (e) {
       throw new ProcwireError(ErrorCode.HANDLER_ERROR, `stream item is not encodable: ${(e as Error).message}`);
     }
@@ -266,7 +267,7 @@ export class ServerConnection {
         `stream item of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
       );
     }
-    return this.link.send(frame);
+    return sendEncoded(this.link, frame);
   }
 
   streamFinished(id: number, stream: ServerStream): void {

@@ -11,8 +11,11 @@ namespace {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   procwire::CreateAddonState(env);
   procwire::InitFd(env, exports);
+  procwire::InitFileLock(env, exports);
   procwire::InitMqueue(env, exports);
   procwire::InitProcess(env, exports);
+  procwire::InitShm(env, exports);
+  procwire::InitSocket(env, exports);
   procwire::InitWatcher(env, exports);
   procwire::InitConstants(env, exports);
   return exports;

@@ -1,0 +1,405 @@
+import {
+  ErrorCode,
+  FrameDelimiter,
+  ProcwireError,
+  type FrameLimits,
+  type Link,
+  type LinkCapabilities,
+  type LinkEvents,
+  type PeerInfo,
+} from '@procwire/core';
+import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
+import { spinner, type WaitPolicy } from './shmWait.js';
+
+/** What `nextLength` answers while the next frame's length has not arrived. */
+const NOT_YET = -3;
+/** Received small frames are copied side by side into slabs of this size. */
+const SLAB_BYTES = 64 * 1024;
+/** Frames above this get a buffer of their own, filled straight from the ring. */
+const OWN_BUFFER_FROM = 16 * 1024;
+/** Most frames one `readWhole` call takes. */
+const BATCH_FRAMES = 1024;
+/** Queued bytes above which `send` asks the caller to wait for `drain`. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** How long `close()` waits for the peer to take what is queued. */
+const CLOSE_FLUSH_MS = 2000;
+/** The control message of a clean close. */
+export const GOODBYE = Buffer.from('BYE\n');
+
+export interface ShmLinkOptions {
+  readonly peer: PeerInfo;
+  readonly limits: FrameLimits;
+  readonly channel: ShmChannel;
+  readonly capacity: number;
+  /** This side's eventfd, rung by the peer. */
+  readonly ownBell: number;
+  /** The peer's eventfd (rung by the channel itself). */
+  readonly peerBell: number;
+  /** The Unix socket of the rendezvous; the kernel closes it when the peer dies. */
+  readonly control: number;
+  readonly wait: WaitPolicy;
+}
+
+type State = 'awake' | 'spinning' | 'sleeping' | 'closed';
+
+/** A frame waiting for ring room: one buffer, or the parts of a gathered frame. */
+interface QueuedFrame {
+  readonly bytes: Uint8Array | readonly Uint8Array[];
+  readonly length: number;
+}
+
+/**
+ * One procwire connection over a pair of shared-memory rings. Frames go into
+ * the outbound ring with one copy; received frames are copied out once, into
+ * a slab (small frames, side by side) or a buffer of their own (large ones),
+ * checked as a byte stream by the frame delimiter, and handed to core.
+ *
+ * Waiting: after each round of work the link either spins (the process-wide
+ * spinner polls its ring for up to `spinMicros`, in slices that never hold the
+ * event loop longer than that) or sleeps: it asks the peer to ring its
+ * eventfd, which an FdWatcher waits on in the event loop, so an idle
+ * connection costs no CPU.
+ */
+export class ShmLink implements Link {
+  readonly capabilities: LinkCapabilities;
+  readonly peer: PeerInfo;
+  private readonly channel: ShmChannel;
+  private readonly delimiter: FrameDelimiter;
+  private events: LinkEvents | undefined;
+  private state: State = 'awake';
+  private readonly bellWatcher: FdWatcher;
+  private readonly controlWatcher: FdWatcher;
+  private readonly ends = new Uint32Array(BATCH_FRAMES);
+  private slab = Buffer.allocUnsafe(SLAB_BYTES);
+  private slabAt = 0;
+  /** A large frame being filled from the ring, and how much of it has arrived. */
+  private piece: Buffer | undefined;
+  private pieceAt = 0;
+  /** Frames the ring had no room for, in order; the first is written from `headOffset`. */
+  private queue: QueuedFrame[] = [];
+  private headOffset = 0;
+  private queuedBytes = 0;
+  private aboveHighWater = false;
+  /** When this link last moved data (performance.now()), for the spin window. */
+  lastActive = 0;
+  private readonly closeWaiters: Array<() => void> = [];
+  private readonly flushWaiters: Array<() => void> = [];
+  private readonly controlBuffer = Buffer.alloc(64);
+
+  constructor(private readonly options: ShmLinkOptions) {
+    this.peer = options.peer;
+    this.channel = options.channel;
+    this.delimiter = new FrameDelimiter(options.limits);
+    this.capabilities = { maxFrameBytes: options.limits.maxFrameBytes, preservesBoundaries: false, nativeDuplex: true };
+    const { POLL_READABLE, POLL_DISCONNECT } = native.constants;
+    this.bellWatcher = new native.FdWatcher(options.ownBell, () => this.onBell());
+    this.controlWatcher = new native.FdWatcher(options.control, () => this.onControl());
+    this.controlWatcher.watch(POLL_READABLE | POLL_DISCONNECT);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get waitPolicy(): WaitPolicy {
+    return this.options.wait;
+  }
+
+  start(events: LinkEvents): void {
+    this.events = events;
+    this.bellWatcher.watch(native.constants.POLL_READABLE);
+    this.service();
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.state === 'closed') return false;
+    let written = 0;
+    if (this.queue.length === 0) {
+      try {
+        written = this.channel.write(frame, 0);
+      } catch (error) {
+        this.fail(error);
+        return false;
+      }
+    }
+    if (written === frame.length) {
+      this.noteSent();
+      return !this.aboveHighWater;
+    }
+    return this.sent({ bytes: frame, length: frame.length }, written);
+  }
+
+  /**
+   * A frame whose large payloads are copied into the ring straight from the
+   * caller's buffers. What does not fit at once waits in the queue *by
+   * reference* and `false` is returned: a caller that waits for `drain`
+   * (streams do; a call's promise settles only after the peer has read the
+   * request) never sees its buffer read after it moved on.
+   */
+  sendParts(parts: readonly Uint8Array[], length: number): boolean {
+    if (this.state === 'closed') return false;
+    let written = 0;
+    if (this.queue.length === 0) {
+      try {
+        written = this.channel.writeParts(parts, 0);
+      } catch (error) {
+        this.fail(error);
+        return false;
+      }
+    }
+    if (written < length) this.aboveHighWater = true;
+    return this.sent({ bytes: parts, length }, written);
+  }
+
+  /** Queues what of `frame` is left after `written` bytes. */
+  private sent(frame: QueuedFrame, written: number): boolean {
+    if (written < frame.length) {
+      if (this.queue.length === 0) this.headOffset = written;
+      this.queue.push(frame);
+      this.queuedBytes += frame.length - written;
+      if (this.queuedBytes >= HIGH_WATER_BYTES) this.aboveHighWater = true;
+    }
+    this.noteSent();
+    return !this.aboveHighWater;
+  }
+
+  /** After a send: a reply is likely soon, so a spinning link keeps (or starts) spinning. */
+  private noteSent(): void {
+    if (this.state === 'sleeping' && (this.options.wait.spin || this.queue.length > 0)) {
+      this.channel.awake(false);
+      this.state = 'awake';
+      this.idle();
+    } else if (this.state === 'spinning') {
+      this.lastActive = performance.now();
+    }
+  }
+
+  /** True when the ring has input for us, or room for what is queued. */
+  hasWork(): boolean {
+    if (this.channel.hasInput()) return true;
+    return this.queue.length > 0 && this.channel.room() >= this.roomWanted();
+  }
+
+  /** Spins on this link's own ring (when it is the only one spinning). */
+  spinOnce(maxMicros: number): boolean {
+    return this.channel.spin(maxMicros, this.queue.length > 0 ? this.roomWanted() : 0, this.options.wait.yieldWhileSpinning);
+  }
+
+  /** Does all the work there is, then spins or sleeps. */
+  service(): void {
+    if (this.state === 'closed') return;
+    this.state = 'awake';
+    try {
+      this.flushQueue();
+      this.drainInput();
+      this.flushQueue();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.state === 'awake') this.idle();
+  }
+
+  /** The spin window is over (or the policy is to sleep): ask to be rung. */
+  sleep(): void {
+    if (this.state === 'closed') return;
+    let mustWork: boolean;
+    try {
+      mustWork = !this.channel.sleep(this.queue.length > 0 ? this.roomWanted() : 0);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (mustWork) {
+      // Something arrived between the last look and the request: work now,
+      // from the event loop (never recursively from here).
+      this.state = 'awake';
+      setImmediate(() => this.service());
+      return;
+    }
+    this.state = 'sleeping';
+  }
+
+  private idle(): void {
+    if (this.options.wait.spin) {
+      this.state = 'spinning';
+      this.lastActive = performance.now();
+      spinner.add(this);
+    } else {
+      this.sleep();
+    }
+  }
+
+  private onBell(): void {
+    if (this.state === 'closed') return;
+    try {
+      this.channel.awake(true);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (this.state === 'sleeping') this.service();
+  }
+
+  /** Room the first queued frame needs before writing is worth trying again. */
+  private roomWanted(): number {
+    const frame = this.queue[0]!;
+    const left = frame.length - this.headOffset;
+    if (this.headOffset === 0 && 4 + frame.length <= this.options.capacity) return 4 + frame.length;
+    // A frame larger than the ring goes in pieces: wake for a good piece, not a byte.
+    return Math.max(5, Math.min(left + (this.headOffset === 0 ? 4 : 0), this.options.capacity >>> 2));
+  }
+
+  private flushQueue(): void {
+    while (this.queue.length > 0) {
+      const frame = this.queue[0]!;
+      const written = Array.isArray(frame.bytes)
+        ? this.channel.writeParts(frame.bytes as readonly Uint8Array[], this.headOffset)
+        : this.channel.write(frame.bytes as Uint8Array, this.headOffset);
+      this.queuedBytes -= written - this.headOffset;
+      if (written < frame.length) {
+        this.headOffset = written;
+        return;
+      }
+      this.queue.shift();
+      this.headOffset = 0;
+    }
+    this.queuedBytes = 0;
+    for (const waiter of this.flushWaiters.splice(0)) waiter();
+    if (this.aboveHighWater) {
+      this.aboveHighWater = false;
+      this.events?.drain();
+    }
+  }
+
+  private drainInput(): void {
+    for (;;) {
+      if (this.state === 'closed') return;
+      if (this.piece) {
+        const piece = this.piece;
+        this.pieceAt = this.channel.readPiece(piece, this.pieceAt);
+        if (this.pieceAt < piece.length) return;
+        this.piece = undefined;
+        this.deliver(piece);
+        continue;
+      }
+      const count = this.channel.readWhole(this.slab, this.slabAt, this.ends);
+      if (count > 0) {
+        const start = this.slabAt;
+        this.slabAt = this.ends[count - 1]!;
+        this.deliver(this.slab.subarray(start, this.slabAt));
+        continue;
+      }
+      const length = this.channel.nextLength();
+      if (length === NOT_YET) return;
+      if (length > OWN_BUFFER_FROM) {
+        this.piece = Buffer.allocUnsafe(length);
+        this.pieceAt = 0;
+      } else if (this.slab.length - this.slabAt < length) {
+        this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+        this.slabAt = 0;
+      } else {
+        // A small frame whose bytes have not all arrived: its writer
+        // publishes it whole, so this is a peer to wait for, not to read.
+        return;
+      }
+    }
+  }
+
+  /** Checks received bytes as a stream of whole frames and hands them to core. */
+  private deliver(bytes: Buffer): void {
+    this.lastActive = performance.now();
+    this.delimiter.pushRuns(bytes, (source, start, end) => {
+      if (this.state !== 'closed') this.events?.frames(source, start, end);
+    });
+  }
+
+  private onControl(): void {
+    if (this.state === 'closed') return;
+    let message: { bytes: number; fds: number[] } | null;
+    try {
+      message = native.socketReceive(this.options.control, this.controlBuffer);
+    } catch (error) {
+      return this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the shm peer's connection failed: ${(error as Error).message}`));
+    }
+    if (message === null) return;
+    for (const fd of message.fds) native.close(fd);
+    if (message.bytes === GOODBYE.length && this.controlBuffer.subarray(0, GOODBYE.length).equals(GOODBYE)) {
+      // A clean close: take what the peer wrote before it said goodbye.
+      try {
+        this.drainInput();
+      } catch (error) {
+        return this.fail(error);
+      }
+      return this.finish(this.delimiter.idle ? undefined : new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer closed in the middle of a frame'));
+    }
+    if (message.bytes === 0) return this.finish(new ProcwireError(ErrorCode.PEER_GONE, 'the shm peer went away'));
+    this.finish(new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer sent an unexpected control message'));
+  }
+
+  /** A ring error: the peer wrote what cannot be. */
+  private fail(error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof ProcwireError) return this.finish(error);
+    if (code === 'EMSGSIZE') {
+      const limit = this.options.limits.maxFrameBytes;
+      return this.finish(
+        new ProcwireError(ErrorCode.FRAME_TOO_LARGE, `the shm peer sent a frame above maxFrameBytes (${limit})`, {
+          data: { limit: 'maxFrameBytes', value: limit },
+        }),
+      );
+    }
+    if (code === 'EPROTO') {
+      return this.finish(new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer corrupted the ring (impossible cursor or frame length)'));
+    }
+    this.finish(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.queue.length > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.flushWaiters.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS).unref()),
+        this.whenClosed(),
+      ]);
+    }
+    // (close() may have raced with the peer's own close while it waited.)
+    if ((this.state as State) === 'closed') return;
+    try {
+      native.socketSend(this.options.control, GOODBYE, []);
+    } catch {
+      // the peer is gone already
+    }
+    this.finish();
+  }
+
+  destroy(error?: Error): void {
+    this.finish(error);
+  }
+
+  whenClosed(): Promise<void> {
+    return this.state === 'closed' ? Promise.resolve() : new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  private finish(error?: Error): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    spinner.remove(this);
+    this.queue = [];
+    this.piece = undefined;
+    this.bellWatcher.close();
+    this.controlWatcher.close();
+    this.channel.close();
+    for (const fd of [this.options.ownBell, this.options.peerBell, this.options.control]) {
+      try {
+        native.close(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.events?.close(error);
+    for (const waiter of this.closeWaiters.splice(0)) waiter();
+    for (const waiter of this.flushWaiters.splice(0)) waiter();
+  }
+}
