@@ -185,7 +185,10 @@ describe.skipIf(process.platform !== 'linux')('shm://', () => {
       'shm:///x?colour=blue': /unknown option "colour"/,
     };
     for (const [url, message] of Object.entries(bad)) {
-      const error = await connect(calc, url).catch((e: unknown) => e as Error & { code: string });
+      const error = (await connect(calc, url).then(
+        () => new Error('connected'),
+        (e: unknown) => e,
+      )) as Error & { code?: string };
       expect(error.code, url).toBe(ErrorCode.INVALID_ENDPOINT);
       expect(error.message, url).toMatch(message);
     }
