@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+
 /**
  * The tour's rows: one entry per way of reaching a server. A new transport
  * joins the tour by adding an entry here; the tour runs every entry whose
@@ -45,5 +47,16 @@ export const transportEntries: TransportEntry[] = [
     platforms: ['linux'],
     launch: 'server',
     endpoint: () => `mq:///procwire-tour-${process.pid}`,
+  },
+  {
+    name: 'shm',
+    scheme: 'shm',
+    platforms: ['linux'],
+    launch: 'server',
+    endpoint: () => `shm:///procwire-tour-${process.pid}`,
+    // The rendezvous socket; the segments have no names at all.
+    leftovers: () => [
+      `${process.env.XDG_RUNTIME_DIR || tmpdir()}/procwire-${process.getuid?.() ?? 0}/shm-procwire-tour-${process.pid}.sock`,
+    ],
   },
 ];
