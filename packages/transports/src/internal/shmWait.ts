@@ -10,7 +10,12 @@ import type { ShmLink } from './shmLink.js';
 export interface WaitPolicy {
   readonly spin: boolean;
   readonly spinMicros: number;
-  /** Give the CPU up while spinning (this process may use one CPU only: the peer must run on it). */
+  /**
+   * Give the CPU up between looks while spinning. Always on: when the peer
+   * shares our CPU (pinned, or a loaded machine put both on one CPU) it must
+   * run for anything to arrive, and when nothing else wants the CPU the yield
+   * returns at once.
+   */
   readonly yieldWhileSpinning: boolean;
 }
 
@@ -27,7 +32,7 @@ export const SPIN_SLICE_MICROS = 50;
 export function resolveWaitPolicy(wait: 'spin' | 'sleep' | 'auto', spinMicros: number): WaitPolicy {
   const oneCpu = availableParallelism() === 1;
   const spin = wait === 'spin' || (wait === 'auto' && !oneCpu);
-  return { spin: spin && spinMicros > 0, spinMicros, yieldWhileSpinning: oneCpu };
+  return { spin: spin && spinMicros > 0, spinMicros, yieldWhileSpinning: true };
 }
 
 /**
