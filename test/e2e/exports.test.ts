@@ -15,9 +15,10 @@ const CORE = [
   'resolveFrameLimits',
 ];
 const TRANSPORTS = [
-  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect', 'fifoTransport', 'listNamedObjects',
-  'mqueueTransport', 'parseEndpoint', 'pipeTransport', 'registerTransport', 'removeStaleObjects', 'resolveEndpoint', 'serve',
-  'socketPairTransport', 'spawn', 'tcpTransport', 'unixTransport',
+  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SEMAPHORE_RECOVERY_MS', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect',
+  'fifoTransport', 'listNamedObjects', 'mqueueTransport', 'openSemaphore', 'parseEndpoint', 'pipeTransport', 'registerTransport',
+  'removeSemaphore', 'removeStaleObjects', 'resolveEndpoint', 'serve', 'socketPairTransport', 'spawn', 'tcpTransport',
+  'unixTransport',
 ];
 
 it('each package exports exactly its documented surface', () => {

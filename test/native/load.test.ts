@@ -16,8 +16,10 @@ describe.skipIf(process.platform === 'win32')('loading the addon', () => {
 
   it('the binding has exactly the declared members', () => {
     expect(Object.keys(pkg.native).sort()).toEqual([
-      'FdWatcher', 'close', 'constants', 'fstat', 'mkfifo', 'mqClose', 'mqGetAttr', 'mqOpen', 'mqReceive', 'mqSend',
-      'mqUnlink', 'open', 'pipe', 'setParentDeathSignal',
+      'FdWatcher', 'ShmChannel', 'close', 'constants', 'createEventFd', 'createSegment', 'fileLockQuery', 'fileLockTry',
+      'fileLockTryShared', 'fileUnlock', 'fstat', 'mkfifo', 'mqClose', 'mqGetAttr', 'mqOpen', 'mqReceive', 'mqSend',
+      'mqUnlink', 'open', 'pipe', 'segmentInfo', 'seqpacketConnect', 'seqpacketListen', 'setParentDeathSignal',
+      'socketAccept', 'socketPeerCredentials', 'socketReceive', 'socketSend',
     ]);
     expect(Object.isFrozen(pkg.native.constants)).toBe(true);
   });

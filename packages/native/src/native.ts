@@ -268,6 +268,49 @@ export interface NativeBinding {
   /** Readiness waiting on a descriptor with uv_poll (never a blocked thread-pool thread). */
   FdWatcher: FdWatcherConstructor;
 
+  // --- Byte-range locks of an open file description (src/posix/filelock.cc) ---
+  //
+  // Linux OFD locks (fcntl F_OFD_SETLK, F_OFD_GETLK). A lock belongs to one
+  // open(2) of the file, not to the process: locks taken through two opens
+  // of one file conflict even inside one process, while every descriptor
+  // dup-ed from one open shares its locks. The kernel drops a lock when the
+  // last descriptor of its open closes, so a holder killed by any signal
+  // (SIGKILL included) gives its locks back. The locks are advisory: they
+  // bind only callers that take them. Nothing here waits for a lock.
+  // Ranges are `start` (0 .. 2^53-1) and `length` (1 .. 2^53-1) bytes; the
+  // bytes may lie beyond the end of the file. Where F_OFD_SETLK does not
+  // exist (macOS, the BSDs) the arguments are checked, then every call
+  // throws ENOSYS (`syscall: 'fcntl'`): process-owned POSIX locks would
+  // break both properties above.
+
+  /**
+   * Tries to take an exclusive (write) lock on the range: true when taken
+   * (or already held through this same open), false when another open holds
+   * a lock on any byte of it (EAGAIN/EACCES). `fd` must be open for writing
+   * (EBADF otherwise). Taking a lock over a range partly held through the
+   * same open replaces and merges those locks, as fcntl does.
+   */
+  fileLockTry(fd: number, start: number, length: number): boolean;
+  /**
+   * As {@link NativeBinding.fileLockTry} with a shared (read) lock, which
+   * conflicts only with exclusive locks of other opens. `fd` must be open
+   * for reading.
+   */
+  fileLockTryShared(fd: number, start: number, length: number): boolean;
+  /**
+   * Releases whatever this open holds on the range (exclusive or shared);
+   * bytes it does not hold are ignored. Closing the last descriptor of the
+   * open releases everything without this call.
+   */
+  fileUnlock(fd: number, start: number, length: number): void;
+  /**
+   * The first lock held through *another* open that conflicts with an
+   * exclusive lock on the range, or null when the range is free for this
+   * open. `length` is Infinity for a lock "to the end of the file".
+   * Locks of `fd`'s own open are never reported.
+   */
+  fileLockQuery(fd: number, start: number, length: number): { start: number; length: number; shared: boolean } | null;
+
   // --- Shared memory and descriptor passing (the shm: transport) ---
 
   /**

@@ -9,3 +9,4 @@ export { pipeTransport, PIPE_FDS_ENV } from './pipe.js';
 export { fifoTransport } from './fifo.js';
 export { mqueueTransport } from './mqueue.js';
 export { listNamedObjects, removeStaleObjects, type NamedObject } from './namedObjects.js';
+export { openSemaphore, removeSemaphore, SEMAPHORE_RECOVERY_MS, type Semaphore, type SemaphoreOptions, type Permit, type AcquireOptions } from './semaphore.js';
