@@ -91,10 +91,11 @@ class Spinner {
       return link!.spinOnce(micros) ? [link!] : [];
     }
     const deadline = performance.now() + micros / 1000;
-    for (;;) {
-      const ready = [...this.links].filter((link) => link.hasWork());
-      if (ready.length > 0 || performance.now() >= deadline) return ready;
-    }
+    const ready: ShmLink[] = [];
+    do {
+      for (const link of this.links) if (link.hasWork()) ready.push(link);
+    } while (ready.length === 0 && performance.now() < deadline);
+    return ready;
   }
 }
 
