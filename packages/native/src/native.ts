@@ -145,6 +145,12 @@ export interface ShmChannel {
   /** As `write`, for one frame given as up to 256 Uint8Arrays back to back (copied into the ring from where they are). */
   writeParts(parts: readonly Uint8Array[], offset: number): number;
   /**
+   * Writes frames[start..] (up to 256 of them) as whole records while they
+   * fit, publishing them together; returns how many were written. Each frame
+   * must fit the ring on its own (RangeError otherwise).
+   */
+  writeFrames(frames: readonly Uint8Array[], start: number): number;
+  /**
    * Copies the whole frames waiting in the ring that fit into
    * `out[outOffset..]`, back to back, and stores each one's end offset in
    * `ends`; returns how many. 0 when the next frame is not complete or does

@@ -139,6 +139,31 @@ class Writer {
     return int64_t{offset} + take;
   }
 
+  // Writes whole records for frames[0..count) while they fit, publishing the
+  // tail once for all of them (one store the reader's cache must fetch, not
+  // one per frame). Returns how many were written, or kCorrupt. Every frame's
+  // record must fit the ring (4 + length <= capacity).
+  int64_t WriteWhole(const Span* frames, size_t count) {
+    const int64_t room = Room();
+    if (room < 0) return room;
+    uint32_t free = static_cast<uint32_t>(room);
+    size_t written = 0;
+    while (written < count) {
+      const Span& frame = frames[written];
+      const uint64_t record = uint64_t{kRecordHeaderBytes} + frame.length;
+      if (frame.length == 0 || record > free) break;
+      uint8_t prefix[kRecordHeaderBytes];
+      std::memcpy(prefix, &frame.length, sizeof prefix);
+      area_.CopyIn(tail_, prefix, kRecordHeaderBytes);
+      area_.CopyIn(tail_ + kRecordHeaderBytes, frame.data, frame.length);
+      tail_ += static_cast<uint32_t>(record);
+      free -= static_cast<uint32_t>(record);
+      written++;
+    }
+    if (written > 0) header_->tail.store(tail_, std::memory_order_seq_cst);
+    return static_cast<int64_t>(written);
+  }
+
   // Free bytes, or kCorrupt when the published head is impossible.
   int64_t Room() const {
     const uint32_t used = tail_ - header_->head.load(std::memory_order_acquire);

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #endif
 
+#include <algorithm>
 #include <cstdint>
 
 #include "args.h"
@@ -128,6 +129,7 @@ class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
                                                {
                                                    InstanceMethod<&ShmChannel::Write>("write"),
                                                    InstanceMethod<&ShmChannel::WriteParts>("writeParts"),
+                                                   InstanceMethod<&ShmChannel::WriteFrames>("writeFrames"),
                                                    InstanceMethod<&ShmChannel::ReadWhole>("readWhole"),
                                                    InstanceMethod<&ShmChannel::NextLength>("nextLength"),
                                                    InstanceMethod<&ShmChannel::ReadPiece>("readPiece"),
@@ -236,6 +238,37 @@ class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
     if (result < 0) ThrowRingError(env, result, "shm_write");
     if (result != offset && writer_->TakeWakeRequest()) RingBell(peerBell_);
     return Napi::Number::New(env, static_cast<double>(result));
+  }
+
+  // writeFrames(frames, start) -> how many of frames[start..] went into the
+  // ring as whole records (published together).
+  Napi::Value WriteFrames(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Value framesValue = info[0];
+    if (!framesValue.IsArray()) {
+      ThrowWithCode(Napi::TypeError::New(env, "The \"frames\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
+    }
+    Napi::Array frames = framesValue.As<Napi::Array>();
+    const uint32_t total = frames.Length();
+    const int64_t start = IntegerArg(info, 1, "start", 0, total);
+    CheckOpen(env);
+    ring::Span spans[kMaxParts];
+    const uint32_t count = static_cast<uint32_t>(std::min<int64_t>(total - start, kMaxParts));
+    for (uint32_t i = 0; i < count; i++) {
+      Napi::Value frame = frames.Get(static_cast<uint32_t>(start) + i);
+      if (!frame.IsTypedArray() || frame.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        ThrowWithCode(Napi::TypeError::New(env, "The \"frames\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
+      }
+      Napi::Uint8Array bytes = frame.As<Napi::Uint8Array>();
+      if (bytes.ByteLength() == 0 || bytes.ByteLength() + ring::kRecordHeaderBytes > writer_->capacity()) {
+        ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeFrames: a frame is empty or larger than the ring"), "ERR_OUT_OF_RANGE");
+      }
+      spans[i] = ring::Span{bytes.Data(), static_cast<uint32_t>(bytes.ByteLength())};
+    }
+    const int64_t written = writer_->WriteWhole(spans, count);
+    if (written < 0) ThrowRingError(env, written, "shm_write");
+    if (written > 0 && writer_->TakeWakeRequest()) RingBell(peerBell_);
+    return Napi::Number::New(env, static_cast<double>(written));
   }
 
   // readWhole(out, outOffset, ends) -> frames copied; ends[i] are offsets in `out`.

@@ -19,6 +19,9 @@ const SLAB_BYTES = 64 * 1024;
 const OWN_BUFFER_FROM = 16 * 1024;
 /** Most frames one `readWhole` call takes. */
 const BATCH_FRAMES = 1024;
+/** Frames up to this size (and a quarter of the ring) are batched per tick. */
+const BATCH_BYTES = 64 * 1024;
+const RESOLVED = Promise.resolve();
 /** Queued bytes above which `send` asks the caller to wait for `drain`. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** How long `close()` waits for the peer to take what is queued. */
@@ -75,6 +78,11 @@ export class ShmLink implements Link {
   /** A large frame being filled from the ring, and how much of it has arrived. */
   private piece: Buffer | undefined;
   private pieceAt = 0;
+  /** Small frames sent in this tick, written together at its end. */
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private batchScheduled = false;
+  private readonly batchFrameMax: number;
   /** Frames the ring had no room for, in order; the first is written from `headOffset`. */
   private queue: QueuedFrame[] = [];
   private headOffset = 0;
@@ -91,6 +99,7 @@ export class ShmLink implements Link {
     this.channel = options.channel;
     this.delimiter = new FrameDelimiter(options.limits);
     this.capabilities = { maxFrameBytes: options.limits.maxFrameBytes, preservesBoundaries: false, nativeDuplex: true };
+    this.batchFrameMax = Math.min(BATCH_BYTES, options.capacity >>> 2);
     const { POLL_READABLE, POLL_DISCONNECT } = native.constants;
     this.bellWatcher = new native.FdWatcher(options.ownBell, () => this.onBell());
     this.controlWatcher = new native.FdWatcher(options.control, () => this.onControl());
@@ -113,6 +122,18 @@ export class ShmLink implements Link {
 
   send(frame: Uint8Array): boolean {
     if (this.state === 'closed') return false;
+    if (frame.length <= this.batchFrameMax) {
+      // Small frames of one tick go into the ring together, published once.
+      this.batch.push(frame);
+      this.batchBytes += frame.length;
+      if (this.batchBytes >= this.batchFrameMax) this.flushBatch();
+      else if (!this.batchScheduled) {
+        this.batchScheduled = true;
+        void RESOLVED.then(this.flushBatchTask);
+      }
+      return !this.aboveHighWater;
+    }
+    this.flushBatch();
     let written = 0;
     if (this.queue.length === 0) {
       try {
@@ -129,6 +150,34 @@ export class ShmLink implements Link {
     return this.sent({ bytes: frame, length: frame.length }, written);
   }
 
+  private readonly flushBatchTask = (): void => {
+    this.batchScheduled = false;
+    this.flushBatch();
+  };
+
+  /** Writes the tick's small frames as whole records; what does not fit waits in the queue. */
+  private flushBatch(): void {
+    if (this.batch.length === 0 || this.state === 'closed') return;
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    let written = 0;
+    if (this.queue.length === 0) {
+      try {
+        for (let n = -1; written < frames.length && n !== 0; written += n) n = this.channel.writeFrames(frames, written);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+    for (let i = written; i < frames.length; i++) {
+      this.queue.push({ bytes: frames[i]!, length: frames[i]!.length });
+      this.queuedBytes += frames[i]!.length;
+    }
+    if (this.queuedBytes >= HIGH_WATER_BYTES) this.aboveHighWater = true;
+    this.noteSent();
+  }
+
   /**
    * A frame whose large payloads are copied into the ring straight from the
    * caller's buffers. What does not fit at once waits in the queue *by
@@ -138,6 +187,7 @@ export class ShmLink implements Link {
    */
   sendParts(parts: readonly Uint8Array[], length: number): boolean {
     if (this.state === 'closed') return false;
+    this.flushBatch();
     let written = 0;
     if (this.queue.length === 0) {
       try {
@@ -357,6 +407,7 @@ export class ShmLink implements Link {
 
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    this.flushBatch();
     if (this.queue.length > 0) {
       await Promise.race([
         new Promise<void>((resolve) => this.flushWaiters.push(resolve)),
@@ -386,6 +437,7 @@ export class ShmLink implements Link {
     if (this.state === 'closed') return;
     this.state = 'closed';
     spinner.remove(this);
+    this.batch = [];
     this.queue = [];
     this.piece = undefined;
     this.bellWatcher.close();
