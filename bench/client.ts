@@ -18,6 +18,10 @@ const OPENERS: Record<string, OpenCase> = {
   'procwire/pipe': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'pipe')),
   'procwire/fifo': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'fifo')),
   'procwire/mq': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'mq')),
+  'procwire/shm': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'shm')),
+  'procwire/shm-sleep': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'shm-sleep')),
+  'procwire/unix/novalidate': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'unix', { validate: false })),
+  'procwire/shm/novalidate': (spec) => import('./cases/procwire.js').then((m) => m.openProcwire(spec, 'shm', { validate: false })),
   'raw/unix': (spec) => import('./cases/raw.js').then((m) => m.openRaw(spec, 'unix')),
   'raw/tcp': (spec) => import('./cases/raw.js').then((m) => m.openRaw(spec, 'tcp')),
   'raw/socketpair': (spec) => import('./cases/raw.js').then((m) => m.openRaw(spec, 'socketpair')),
@@ -38,13 +42,22 @@ async function main(): Promise<void> {
     const latency: Record<number, LatencySummary> = {};
     for (const size of spec.sizes) latency[size] = await measureLatency(client, size, spec.latency);
     const throughput: SessionResult['throughput'] = {};
+    // The rest of a cut-short burst is still arriving and would be counted by the next one.
+    let clean = true;
     if (spec.throughput) {
       for (const size of spec.sizes) {
         const result = await measureThroughput(client, size, spec.throughput);
         throughput[size] = result;
-        // The rest of a cut-short burst is still arriving and would be counted by the next one.
-        if (!result.complete) break;
+        clean = result.complete;
+        if (!clean) break;
       }
+    }
+    let bytes: SessionResult['bytes'];
+    if (spec.bytes && clean) {
+      const receiveBytes = client.receiveBytes?.bind(client);
+      if (!receiveBytes) throw new Error(`${spec.caseId} has no binary payload test`);
+      const result = await measureThroughput({ ...client, receiveBurst: receiveBytes }, spec.bytes.size, spec.bytes);
+      bytes = { ...result, size: spec.bytes.size };
     }
     const result: SessionResult = {
       caseId: spec.caseId,
@@ -52,6 +65,7 @@ async function main(): Promise<void> {
       cpus: { client: allowedCpus(), server: client.serverPid ? allowedCpus(client.serverPid) : '?' },
       latency,
       throughput,
+      bytes,
     };
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
   } finally {

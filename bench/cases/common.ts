@@ -14,6 +14,12 @@ export interface BenchClient {
   roundTrip(payload: Payload): Promise<unknown>;
   /** Asks the server for `count` one-way messages; resolves once all have been received and decoded. */
   receiveBurst(count: number, size: number): Promise<void>;
+  /**
+   * Asks for `count` one-way binary messages of `size` bytes (BinaryMessage);
+   * resolves once all are in. Only cases that carry binary data natively
+   * (msgpack bin) have it.
+   */
+  receiveBytes?(count: number, size: number): Promise<void>;
   /** Messages of the current burst received so far (for a burst cut short by the time limit). */
   received(): number;
   /** Closes the connection and stops the server. */

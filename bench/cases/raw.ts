@@ -60,6 +60,11 @@ export async function openRaw(spec: SessionSpec, transport: Transport): Promise<
       socket.write(frame(pack({ count, size })));
       return done;
     },
+    receiveBytes(count, size) {
+      const done = burst.start(count);
+      socket.write(frame(pack({ count, size, blob: true })));
+      return done;
+    },
     received: () => burst.received,
     async close() {
       socket.destroy();

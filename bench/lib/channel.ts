@@ -3,11 +3,15 @@ import { z } from 'zod';
 
 /**
  * The procwire contract of the benchmark. Validation is on in every case
- * (procwire's default), so each round trip pays for two zod parses (the
- * server checks the input, the client checks the output) and every event is
- * parsed by the client before the listener sees it.
+ * (procwire's default) except the `/novalidate` ones, so each round trip
+ * pays for two zod parses (the server checks the input, the client checks
+ * the output) and every event is parsed by the client before the listener
+ * sees it.
  */
 const payload = z.object({ i: z.number().int(), s: z.string() });
+const burstRequest = z.object({ count: z.number().int().positive(), size: z.number().int().positive() });
+/** Binary data arrives as a Buffer, which is a Uint8Array: checked without looking at the bytes. */
+const blob = z.object({ i: z.number().int(), b: z.instanceof(Uint8Array) });
 
 export const benchChannel = defineChannel({
   name: 'bench',
@@ -16,13 +20,14 @@ export const benchChannel = defineChannel({
     /** The latency probe: returns its input. */
     echo: { input: payload, output: payload },
     /** Starts a burst of `tick` events and answers at once. */
-    burst: {
-      input: z.object({ count: z.number().int().positive(), size: z.number().int().positive() }),
-      output: z.number().int(),
-    },
+    burst: { input: burstRequest, output: z.number().int() },
+    /** Starts a burst of `blob` events (binary payloads of `size` bytes) and answers at once. */
+    blobBurst: { input: burstRequest, output: z.number().int() },
   },
   events: {
     /** The one-way message of the throughput test. */
     tick: payload,
+    /** The one-way message of the GB/s test. */
+    blob,
   },
 });

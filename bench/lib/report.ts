@@ -1,38 +1,20 @@
 /**
  * The printed report: machine, method, the main table, procwire's ratios
- * against every baseline, and the targets. Plain text with fixed columns so
- * it reads the same in a terminal, a CI log and an issue comment.
+ * against every baseline, 1 MiB payloads, the idle check and the targets.
+ * Plain text with fixed columns so it reads the same in a terminal, a CI
+ * log and an issue comment.
  */
-import type { CaseFigures, Mode } from './aggregate.js';
+import type { CaseFigures } from './aggregate.js';
 import { CASES, caseInfo, HEADLINE_FLOOR } from './cases.js';
+import { range, rate, ratio, sizeLabel, table, us } from './format.js';
+import type { IdleResult } from './idleCheck.js';
 import type { MachineInfo } from './machine.js';
-import { bestPeer, type TargetResult } from './targets.js';
+import { renderRatios } from './reportRatios.js';
+import { renderBytes, renderIdle, renderTargets } from './reportSections.js';
+import type { TargetResult } from './targets.js';
 
-const us = (v: number | undefined): string =>
-  v === undefined || !Number.isFinite(v) ? '–' : v < 100 ? v.toFixed(1) : v.toFixed(0);
-
-export const rate = (v: number | undefined): string => {
-  if (v === undefined || !Number.isFinite(v)) return '–';
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(v >= 1e5 ? 0 : 1)}k`;
-  return v.toFixed(0);
-};
-
-const ratio = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}x`);
-const sizeLabel = (size: number): string => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
-
-function range(values: readonly number[]): string {
-  const xs = values.filter(Number.isFinite);
-  if (xs.length < 2) return '';
-  return `${us(Math.min(...xs))}-${us(Math.max(...xs))}`;
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightFrom: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
+/** A 1-minute load average from which the report warns that other work disturbed the run. */
+const BUSY_LOAD = 1;
 
 /** The floor a case is held against: its own transport's for procwire, the raw Unix socket otherwise. */
 function floorOf(id: string): string {
@@ -47,52 +29,56 @@ export interface ReportInput {
   readonly sizes: readonly number[];
   readonly figures: ReadonlyMap<string, CaseFigures>;
   readonly targets: readonly TargetResult[];
+  readonly idle: readonly IdleResult[];
   readonly seconds: number;
   /** One line saying how many calls and bursts each session ran. */
   readonly planSummary: string;
 }
 
-export function renderReport(input: ReportInput): string {
-  const { machine, figures, sizes } = input;
-  const out: string[] = [];
-  out.push('procwire benchmark');
-  out.push(`machine: ${machine.cpuModel}, ${machine.cpus} CPUs, ${machine.memoryGiB} GiB; ${machine.kernel}; node ${machine.node} (${machine.platform})`);
-  out.push(`run: ${machine.date}, ${input.quick ? 'quick, ' : ''}${input.repeats} session(s) per case and mode, ${input.seconds.toFixed(0)} s; load average before: ${machine.loadAverage.join(' ')}`);
-  out.push('');
-  out.push('Method: every case is two processes (the client measures; the server is its child). A round trip');
-  out.push('is one echo of {i, s} (s = a string of the payload size), one call in flight. "pinned" = both');
-  out.push(`processes on CPU 0 (taskset -c 0${input.pinnedAvailable ? '' : ' — NOT AVAILABLE here, pinned rows ran unpinned'}); "unpinned" = both vCPUs, where round trips`);
-  out.push('jump between two levels, so compare on pinned figures. One-way msgs/s is measured unpinned (2 CPUs):');
-  out.push('the server sends a burst as fast as it can (yielding every ~64 KiB, never waiting for drain) and the');
-  out.push('client counts decoded messages (for procwire: validated). Figures are medians over sessions of each');
-  out.push("session's p50/p99 (or of each session's median burst); [a-b] is the spread of session p50s.");
-  out.push(input.planSummary);
-  out.push('');
-  out.push('Cases:');
-  out.push('  procwire        zod validation on at both ends; round trip = client.rpc.echo(); one-way = server.emit()');
-  out.push('                  of an event the client validates; unix:, tcp:, fifo:, mq: (connect), socketpair:, pipe: (spawn)');
-  out.push('  raw msgpackr    the floor: net socket, 4-byte length prefix, msgpackr pack/unpack, one write() per');
-  out.push('                  message, decode on \'data\' (Node itself may flush queued writes as one writev)');
-  out.push('  process.send    child_process.fork() IPC channel, serialization \'advanced\' or \'json\'');
-  out.push('  node-ipc 9.2.1  connectTo/emit over a Unix socket (JSON text, \'\\f\'-delimited), silent');
-  out.push('  birpc           birpc 4.2 over a Unix socket with the floor\'s length prefix; msgpackr or JSON;');
-  out.push('                  one-way = $callEvent (no response)');
-  out.push('');
+const METHOD = [
+  'Method: every case is two processes (the client measures; the server is its child). A round trip',
+  'is one echo of {i, s} (s = a string of the payload size), one call in flight. "pinned" = both',
+  'processes on CPU 0 (taskset -c 0); "unpinned" = both vCPUs, where round trips',
+  'jump between two levels, so compare on pinned figures. One-way msgs/s is measured unpinned (2 CPUs):',
+  'the server sends a burst as fast as it can (yielding every ~64 KiB, never waiting for drain) and the',
+  'client counts decoded messages (for procwire: validated). Figures are medians over sessions of each',
+  "session's p50/p99 (or of each session's median burst); [a-b] is the spread of session p50s.",
+];
 
+const CASE_NOTES = [
+  'Cases:',
+  '  procwire        zod validation on at both ends; round trip = client.rpc.echo(); one-way = server.emit()',
+  '                  of an event the client validates; unix:, tcp:, fifo:, mq:, shm: (connect), socketpair:,',
+  '                  pipe: (spawn). shm spin = ?wait=spin&spinMicros=50, shm sleep = ?wait=sleep.',
+  '  …/novalidate    the same with validate: false on client and server (what validation costs)',
+  '  raw msgpackr    the floor: net socket, 4-byte length prefix, msgpackr pack/unpack, one write() per',
+  "                  message, decode on 'data' (Node itself may flush queued writes as one writev)",
+  "  process.send    child_process.fork() IPC channel, serialization 'advanced' or 'json'",
+  "  node-ipc 9.2.1  connectTo/emit over a Unix socket (JSON text, '\\f'-delimited), silent",
+  "  birpc           birpc 4.2 over a Unix socket with the floor's length prefix; msgpackr or JSON;",
+  '                  one-way = $callEvent (no response)',
+  '  C (bench/c/)    the physical limits, cc -O2, two processes (fork): ring = two SPSC rings in shared',
+  '                  memory, peers poll (on one CPU they yield instead); futex = futex word ping-pong,',
+  '                  peers sleep; unix socket = socketpair, length prefix, blocking reads; no serialization',
+];
+
+function mainTable(figures: ReadonlyMap<string, CaseFigures>, sizes: readonly number[]): string[] {
   const header = ['case', 'transport', 'size', 'pin p50', 'pin p99', 'unpin p50', '[spread]', 'unpin p99', 'msgs/s', 'p50/floor', 'floor'];
   const rows: string[][] = [];
   for (const info of CASES) {
     const f = figures.get(info.id);
-    if (!f) continue;
+    // memcpy has neither a round trip nor a message rate: it is in the 1 MiB table.
+    if (!f || info.programArgs) continue;
     for (const size of sizes) {
       const pin = f.latency.pinned[size];
       const free = f.latency.unpinned[size];
       const floorId = floorOf(info.id);
       const floorP50 = figures.get(floorId)?.latency.pinned[size]?.p50;
       const t = f.throughput[size];
+      const failed = !pin && !free && !t && f.errors.length > 0;
       rows.push([
         info.library,
-        info.transport,
+        info.id.startsWith('procwire/') ? info.id.slice('procwire/'.length) : info.transport,
         sizeLabel(size),
         us(pin?.p50),
         us(pin?.p99),
@@ -101,31 +87,44 @@ export function renderReport(input: ReportInput): string {
         us(free?.p99),
         t ? `${rate(t.msgsPerSec)}${t.partial ? '*' : ''}` : '–',
         info.id === floorId ? '1.00x' : ratio(pin && floorP50 !== undefined ? pin.p50 / floorP50 : undefined),
-        info.id === floorId ? '(itself)' : floorId,
+        failed ? 'FAILED (see Errors)' : info.id === floorId ? '(itself)' : floorId,
       ]);
     }
   }
-  out.push('Round trip, µs (p50/p99), and one-way throughput:');
-  out.push(table(header, rows, 3));
-  if ([...figures.values()].some((f) => Object.values(f.throughput).some((t) => t.partial))) {
+  const out = ['Round trip, µs (p50/p99), and one-way throughput:', table(header, rows, 3)];
+  if ([...figures.values()].some((f) => Object.values(f.throughput).some((t) => t.partial) || f.bytes?.partial)) {
     out.push('* some burst hit the time limit; the rate is what arrived in that time.');
   }
   if (figures.has('node-ipc/unix')) {
     out.push("node-ipc's receiver re-scans its whole buffered text on every chunk until a chunk happens to end on a");
-    out.push("delimiter, so under a sustained burst its rate falls as the burst grows (4 KiB especially).");
+    out.push('delimiter, so under a sustained burst its rate falls as the burst grows (4 KiB especially).');
   }
   out.push('');
+  return out;
+}
 
+export function renderReport(input: ReportInput): string {
+  const { machine, figures, sizes } = input;
+  const out: string[] = [];
+  out.push('procwire benchmark');
+  out.push(`machine: ${machine.cpuModel}, ${machine.cpus} CPUs, ${machine.memoryGiB} GiB; ${machine.kernel}; node ${machine.node} (${machine.platform})`);
+  out.push(`run: ${machine.date}, ${input.quick ? 'quick, ' : ''}${input.repeats} session(s) per case and mode, ${input.seconds.toFixed(0)} s; load average before: ${machine.loadAverage.join(' ')}`);
+  if (!input.pinnedAvailable) out.push('WARNING: taskset is not available here: the "pinned" rows ran unpinned.');
+  // Polling peers (shm spin, the C ring) and every unpinned figure need idle CPUs; a busy machine skews them most.
+  if ((machine.loadAverage[0] ?? 0) >= BUSY_LOAD) {
+    out.push(`WARNING: the machine was busy before the run (load average ${machine.loadAverage[0]}): figures, polling cases most, are disturbed.`);
+  }
+  out.push('');
+  out.push(...METHOD);
+  if (input.planSummary) out.push(input.planSummary);
+  out.push('');
+  out.push(...CASE_NOTES);
+  out.push('');
+  out.push(...mainTable(figures, sizes));
   out.push(...renderRatios(figures, sizes));
-  out.push('');
-
-  out.push('Targets:');
-  for (const t of input.targets) {
-    const verdict = t.pass === undefined ? 'NOT EVALUATED' : t.pass ? 'PASS' : 'MISS';
-    // Three decimals: a ratio printed as 1.15x must not hide whether it is above or below 1.15.
-    const exact = Number.isFinite(t.ratio) ? `${t.ratio.toFixed(3)}x` : '–';
-    out.push(`  ${verdict.padEnd(13)} ${t.statement}: ${exact} (${t.detail})`);
-  }
+  out.push(...renderBytes(figures));
+  out.push(...renderIdle(input.idle));
+  out.push(...renderTargets(input.targets));
 
   const pinnedCpus = new Set([...figures.values()].flatMap((f) => f.cpus.pinned));
   const unpinnedCpus = new Set([...figures.values()].flatMap((f) => f.cpus.unpinned));
@@ -134,55 +133,8 @@ export function renderReport(input: ReportInput): string {
   const errors = [...figures.values()].flatMap((f) => f.errors.map((e) => `${f.info.id}: ${e}`));
   if (errors.length) {
     out.push('');
-    out.push('Errors:');
+    out.push('Errors (these rows are not measured):');
     for (const e of errors) out.push(`  ${e}`);
   }
   return out.join('\n');
-}
-
-function renderRatios(figures: ReadonlyMap<string, CaseFigures>, sizes: readonly number[]): string[] {
-  const baselines = CASES.filter((c) => c.role !== 'procwire' && figures.has(c.id));
-  const procwires = CASES.filter((c) => c.role === 'procwire' && figures.has(c.id));
-  if (baselines.length === 0 || procwires.length === 0) return [];
-  const out: string[] = [];
-  const header = ['procwire', 'size', ...baselines.map((b) => b.id)];
-  const throughputHeader = [...header, 'best peer'];
-  const latency: string[][] = [];
-  const throughput: string[][] = [];
-  const pinned: Mode = 'pinned';
-  for (const p of procwires) {
-    for (const size of sizes) {
-      const pw = figures.get(p.id)!;
-      latency.push([
-        p.transport,
-        sizeLabel(size),
-        ...baselines.map((b) => {
-          const base = figures.get(b.id)!.latency[pinned][size]?.p50;
-          const mine = pw.latency[pinned][size]?.p50;
-          return ratio(mine !== undefined && base !== undefined ? mine / base : undefined);
-        }),
-      ]);
-      throughput.push([
-        p.transport,
-        sizeLabel(size),
-        ...baselines.map((b) => {
-          const base = figures.get(b.id)!.throughput[size]?.msgsPerSec;
-          const mine = pw.throughput[size]?.msgsPerSec;
-          return ratio(mine !== undefined && base !== undefined ? mine / base : undefined);
-        }),
-        ratio((pw.throughput[size]?.msgsPerSec ?? Number.NaN) / (bestPeer(figures, size)?.msgsPerSec ?? Number.NaN)),
-      ]);
-    }
-  }
-  out.push('procwire against each baseline — pinned p50 round trip, procwire / baseline (below 1.00x: procwire is faster):');
-  out.push(table(header, latency, 2));
-  out.push('');
-  out.push('procwire against each baseline — one-way msgs/s, procwire / baseline (above 1.00x: procwire is faster):');
-  out.push(table(throughputHeader, throughput, 2));
-  const bests = sizes.map((size) => {
-    const best = bestPeer(figures, size);
-    return `${sizeLabel(size)}: ${best ? `${best.id} ${rate(best.msgsPerSec)}` : '–'}`;
-  });
-  out.push(`best peer one-way: ${bests.join('; ')}`);
-  return out;
 }

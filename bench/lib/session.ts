@@ -38,6 +38,8 @@ export interface SessionSpec {
   readonly latency: LatencyPlan;
   /** Only unpinned sessions measure throughput (two CPUs). */
   readonly throughput?: ThroughputPlan;
+  /** One-way binary payloads of `size` bytes (GB/s): unpinned sessions of cases marked `bytes`. */
+  readonly bytes?: ThroughputPlan & { readonly size: number };
   /** Private directory for Unix socket files; the runner removes it. */
   readonly socketDir: string;
 }
@@ -68,6 +70,8 @@ export interface SessionResult {
   readonly cpus: { readonly client: string; readonly server: string };
   readonly latency: Record<number, LatencySummary>;
   readonly throughput: Record<number, ThroughputResult>;
+  /** Binary payloads of `size` bytes; msgsPerSec counts payloads. */
+  readonly bytes?: ThroughputResult & { readonly size: number };
 }
 
 /** The client prints its result on one stdout line with this prefix. */

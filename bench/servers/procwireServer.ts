@@ -1,15 +1,17 @@
 /**
- * procwire server process: `procwireServer.ts <url>`. Serves the bench
- * channel with validation on; prints "ready <url>" once listening (for
- * socketpair: its parent learns that from the handshake instead).
+ * procwire server process: `procwireServer.ts <url> [novalidate]`. Serves
+ * the bench channel with validation on (off with `novalidate`); prints
+ * "ready <url>" once listening (for socketpair: and pipe: its parent learns
+ * that from the handshake instead).
  */
 import { serve, type Server } from 'procwire';
-import { sendBurst } from '../lib/burst.js';
+import { sendBlobBurst, sendBurst } from '../lib/burst.js';
 import { benchChannel } from '../lib/channel.js';
 import { exitWithParent } from '../lib/children.js';
 
 exitWithParent();
 const url = process.argv[2] ?? 'socketpair:';
+const validate = process.argv[3] !== 'novalidate';
 let server: Server<typeof benchChannel> | undefined;
 server = await serve(
   benchChannel,
@@ -22,7 +24,11 @@ server = await serve(
       void sendBurst(count, size, (payload) => server!.emit('tick', payload));
       return count;
     },
+    blobBurst: ({ count, size }) => {
+      void sendBlobBurst(count, size, (blob) => server!.emit('blob', blob));
+      return count;
+    },
   },
-  { validate: true },
+  { validate },
 );
 if (url !== 'socketpair:' && url !== 'pipe:') process.stdout.write(`ready ${server.url}\n`);

@@ -1,11 +1,12 @@
 /**
  * Raw floor server: `rawServer.ts unix <path> | tcp | socketpair`. Echoes
  * each length-prefixed msgpackr message (decode, re-encode, one write) and
- * answers a burst request with one write() per message.
+ * answers a burst request (of string or binary messages) with one write()
+ * per message.
  */
 import { createServer, Socket } from 'node:net';
 import { pack, unpack } from 'msgpackr';
-import { sendBurst } from '../lib/burst.js';
+import { sendBlobBurst, sendBurst } from '../lib/burst.js';
 import { exitWithParent } from '../lib/children.js';
 import { frame, FrameReader } from '../lib/lengthPrefix.js';
 import { isBurstRequest } from '../lib/payload.js';
@@ -17,7 +18,8 @@ function serveSocket(socket: Socket): void {
   const reader = new FrameReader((body) => {
     const message = unpack(body);
     if (isBurstRequest(message)) {
-      void sendBurst(message.count, message.size, (payload) => socket.write(frame(pack(payload))));
+      const send = (m: unknown) => socket.write(frame(pack(m)));
+      void (message.blob ? sendBlobBurst(message.count, message.size, send) : sendBurst(message.count, message.size, send));
     } else {
       socket.write(frame(pack(message)));
     }
