@@ -230,14 +230,21 @@ describe('ShmChannel with a hostile peer writing the segment', () => {
     expect(thrown(() => huge.server.nextLength()).code).toBe('EMSGSIZE');
   });
 
-  it('a record longer than what was published is waited for, never read past', () => {
+  it('a record that fits the ring but is only partly published is EPROTO (an honest writer publishes it whole)', () => {
     const { server, segment } = pair(4096);
     poke(segment, DATA, 500);
     poke(segment, TAIL, 100);
+    expect(thrown(() => server.readWhole(Buffer.alloc(8192), 0, new Uint32Array(8))).code).toBe('EPROTO');
+    expect(thrown(() => server.nextLength()).code).toBe('EPROTO');
+  });
+
+  it('a record larger than the ring is read in pieces, never past what was published', () => {
+    const { server, segment } = pair(4096, 1 << 20);
+    poke(segment, DATA, 50_000);
+    poke(segment, TAIL, 100);
     expect(server.readWhole(Buffer.alloc(8192), 0, new Uint32Array(8))).toBe(0);
-    expect(server.nextLength()).toBe(500);
-    const into = Buffer.alloc(500);
-    // Reading it in pieces takes only the 96 published bytes.
+    expect(server.nextLength()).toBe(50_000);
+    const into = Buffer.alloc(50_000);
     expect(server.readPiece(into, 0)).toBe(96);
     expect(server.readPiece(into, 96)).toBe(96);
   });

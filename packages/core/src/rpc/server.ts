@@ -120,7 +120,10 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
       link.destroy();
       return;
     }
-    this.connections.add(new ServerConnection(link, this as ServerConnectionHost));
+    const connection = new ServerConnection(link, this as ServerConnectionHost);
+    // A link may fail while it starts (its peer broke the protocol at once):
+    // then the connection is over before it could be counted.
+    if (!connection.isClosed) this.connections.add(connection);
   }
 
   emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number {

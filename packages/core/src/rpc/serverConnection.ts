@@ -344,9 +344,18 @@ export class ServerConnection {
     this.streams.clear();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private onClose(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    // A link that hangs up because the peer broke the framing (bad bytes on a
+    // stream, a corrupt shared-memory ring) is a protocol error like any other.
+    if (error instanceof ProcwireError && (error.code === ErrorCode.PROTOCOL || error.code === ErrorCode.FRAME_TOO_LARGE)) {
+      this.host.reportProtocolError(error, this.link.peer);
+    }
     this.abortAll(new ProcwireError(ErrorCode.PEER_GONE, 'the client went away', { cause: error }));
     this.checkIdle();
     this.host.connectionClosed(this, error);

@@ -242,8 +242,13 @@ class Reader {
     uint32_t written = 0;
     uint32_t count = 0;
     while (count < maxEnds && left >= kRecordHeaderBytes) {
-      const int64_t length = PeekLength();
-      if (length < 0) return length;
+      const int64_t length = PeekLength(left);
+      // A bad record after good ones: hand over the good ones first; the
+      // next call reports it.
+      if (length < 0) {
+        if (count > 0) break;
+        return length;
+      }
       const uint32_t body = static_cast<uint32_t>(length);
       if (body > left - kRecordHeaderBytes || body > outLength - written) break;
       area_.CopyOut(head_ + kRecordHeaderBytes, out + written, body);
@@ -263,7 +268,7 @@ class Reader {
     const int64_t available = Available();
     if (available < 0) return available;
     if (available < kRecordHeaderBytes) return kNotYet;
-    return PeekLength();
+    return PeekLength(static_cast<uint32_t>(available));
   }
 
   // Copies what has arrived of the next record into out[offset, length) where
@@ -276,7 +281,7 @@ class Reader {
     if (pieceLeft_ == 0) {
       if (offset != 0) return kCorrupt;
       if (left < kRecordHeaderBytes) return 0;
-      const int64_t announced = PeekLength();
+      const int64_t announced = PeekLength(left);
       if (announced < 0) return announced;
       if (static_cast<uint32_t>(announced) != length) return kCorrupt;
       head_ += kRecordHeaderBytes;
@@ -312,14 +317,19 @@ class Reader {
   void CancelWakeRequest() { header_->readerSleeping.store(0, std::memory_order_relaxed); }
 
  private:
-  // The length at head_ (at least four bytes are known to be there).
-  int64_t PeekLength() const {
+  // The length at head_, of which `available` (at least four) bytes are
+  // published. A record that fits the ring is published whole by an honest
+  // writer, so one that is visible only in part is corrupt (waiting for the
+  // rest would wait forever, busy).
+  int64_t PeekLength(uint32_t available) const {
     uint8_t prefix[kRecordHeaderBytes];
     area_.CopyOut(head_, prefix, kRecordHeaderBytes);
     uint32_t length;
     std::memcpy(&length, prefix, sizeof length);
     if (length == 0) return kCorrupt;
     if (length > maxFrame_) return kTooLarge;
+    const uint64_t record = uint64_t{kRecordHeaderBytes} + length;
+    if (record <= area_.capacity() && record > available) return kCorrupt;
     return length;
   }
 

@@ -117,7 +117,9 @@ export class ShmLink implements Link {
   start(events: LinkEvents): void {
     this.events = events;
     this.bellWatcher.watch(native.constants.POLL_READABLE);
-    this.service();
+    // Not synchronously: whatever the peer already wrote (even garbage that
+    // closes the link) reaches the receiver after it has finished starting.
+    setImmediate(() => this.service());
   }
 
   send(frame: Uint8Array): boolean {
@@ -342,16 +344,16 @@ export class ShmLink implements Link {
       }
       const length = this.channel.nextLength();
       if (length === NOT_YET) return;
-      if (length > OWN_BUFFER_FROM) {
+      // Large frames, and any the ring cannot hold whole, are read in pieces
+      // straight into a buffer of their own.
+      if (length > OWN_BUFFER_FROM || 4 + length > this.options.capacity) {
         this.piece = Buffer.allocUnsafe(length);
         this.pieceAt = 0;
       } else if (this.slab.length - this.slabAt < length) {
         this.slab = Buffer.allocUnsafe(SLAB_BYTES);
         this.slabAt = 0;
       } else {
-        // A small frame whose bytes have not all arrived: its writer
-        // publishes it whole, so this is a peer to wait for, not to read.
-        return;
+        return; // cannot happen: the ring reports a half-published small frame as corrupt
       }
     }
   }
