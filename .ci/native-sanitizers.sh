@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Builds @procwire/native with AddressSanitizer + UndefinedBehaviorSanitizer
-# and runs test/native against that binary. Fails when a test fails or when
-# any process (test workers, fixtures, worker_threads) reports anything.
+# and runs test/native against that binary, and the shm: hostile-peer test
+# (a server on the sanitized addon under attack). Fails when a test fails or
+# when any process (test workers, fixtures, worker_threads) reports anything.
+# First, the shm: ring's fuzz harness runs on its own (packages/native/fuzz).
 # Expects an installed workspace (npx -y pnpm@12.4.2 install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Before LD_PRELOAD is set below: the compiler must not run with libasan.
+echo "== ring fuzz harness with ASan + UBSan"
+bash packages/native/fuzz/run.sh
 
 echo "== sanitized build of @procwire/native"
 (cd packages/native && node scripts/build.mjs --sanitize)
@@ -39,9 +45,9 @@ export PROCWIRE_NATIVE_BINARY="$binary"
   }
 ")
 
-echo "== test/native on $(node --version) with ASan + UBSan"
+echo "== test/native and test/e2e/shmHostile on $(node --version) with ASan + UBSan"
 status=0
-npx vitest run test/native || status=$?
+npx vitest run test/native test/e2e/shmHostile.test.ts || status=$?
 
 if compgen -G "$reports/*" >/dev/null; then
   echo "== sanitizer reports" >&2
@@ -52,7 +58,7 @@ if compgen -G "$reports/*" >/dev/null; then
   exit 1
 fi
 if [ "$status" -ne 0 ]; then
-  echo "== test/native failed under the sanitizers" >&2
+  echo "== the tests failed under the sanitizers" >&2
   exit "$status"
 fi
 echo "== native sanitizers passed"
