@@ -125,17 +125,25 @@ export class ShmLink implements Link {
   send(frame: Uint8Array): boolean {
     if (this.state === 'closed') return false;
     if (frame.length <= this.batchFrameMax) {
-      // Small frames of one tick go into the ring together, published once.
+      if (!this.batchScheduled) {
+        // The first small frame of a tick goes straight in (a lone call's
+        // latency); the ones after it in the same tick are written together
+        // at its end, published once.
+        this.batchScheduled = true;
+        void RESOLVED.then(this.flushBatchTask);
+        if (this.queue.length === 0) return this.sendNow(frame);
+      }
       this.batch.push(frame);
       this.batchBytes += frame.length;
       if (this.batchBytes >= this.batchFrameMax) this.flushBatch();
-      else if (!this.batchScheduled) {
-        this.batchScheduled = true;
-        void RESOLVED.then(this.flushBatchTask);
-      }
       return !this.aboveHighWater;
     }
     this.flushBatch();
+    return this.sendNow(frame);
+  }
+
+  /** Writes what fits of `frame` now (nothing is queued ahead of it) and queues the rest. */
+  private sendNow(frame: Uint8Array): boolean {
     let written = 0;
     if (this.queue.length === 0) {
       try {
