@@ -3,8 +3,8 @@
  * validation on at both ends (off for the `/novalidate` cases), `connect()`
  * for unix:, tcp:, fifo:, mq: and shm:, `spawn()` for socketpair: and pipe:.
  * Round trip = `client.rpc.echo()`; one-way = the server's `emit('tick', …)`
- * (or `emit('blob', …)` for binary payloads), counted by a `client.on()`
- * listener after the client has validated each payload.
+ * counted by a `client.on()` listener after the client has validated each
+ * payload; binary payloads (the GB/s test) come as a stream (`blobs`).
  */
 import { join } from 'node:path';
 import { connect, spawn, type Client } from 'procwire';
@@ -34,7 +34,7 @@ function endpoint(spec: SessionSpec, transport: Exclude<Transport, 'socketpair' 
       return `mq:///${name}`;
     // Both ends read the wait policy from the URL: spin polls the ring for up to 50 µs before sleeping.
     case 'shm':
-      return `shm:///${name}?wait=spin&spinMicros=50`;
+      return `shm:///${name}?wait=spin&spinMicros=50&ringBytes=4194304`;
     case 'shm-sleep':
       return `shm:///${name}?wait=sleep`;
   }
@@ -85,8 +85,9 @@ export async function openProcwire(spec: SessionSpec, transport: Transport, opti
       await done;
     },
     async receiveBytes(count, size) {
+      // Counted as they are validated and handed over, like the events of the other test.
       const done = burst.start(count);
-      await client.rpc.blobBurst({ count, size });
+      for await (const _blob of client.stream.blobs({ count, size })) burst.tick();
       await done;
     },
     received: () => burst.received,

@@ -30,4 +30,14 @@ export const benchChannel = defineChannel({
     /** The one-way message of the GB/s test. */
     blob,
   },
+  streams: {
+    /**
+     * `count` binary payloads of `size` bytes: how the GB/s test moves them.
+     * A stream is procwire's API for bulk data (credit-based backpressure;
+     * large payloads go from the producer's buffer into the transport
+     * without the encoder's copy, whereas `emit` copies, since it returns at
+     * once and the caller may reuse its buffer).
+     */
+    blobs: { input: burstRequest, output: blob },
+  },
 });

@@ -6,6 +6,7 @@
  */
 import { serve, type Server } from 'procwire';
 import { sendBlobBurst, sendBurst } from '../lib/burst.js';
+import { makeBlob } from '../lib/payload.js';
 import { benchChannel } from '../lib/channel.js';
 import { exitWithParent } from '../lib/children.js';
 
@@ -23,6 +24,13 @@ server = await serve(
       // the client counts ticks; the answer only says the burst has started.
       void sendBurst(count, size, (payload) => server!.emit('tick', payload));
       return count;
+    },
+    blobs: async function* ({ count, size }) {
+      const message = makeBlob(size);
+      for (let i = 0; i < count; i++) {
+        message.i = i;
+        yield message;
+      }
     },
     blobBurst: ({ count, size }) => {
       void sendBlobBurst(count, size, (blob) => server!.emit('blob', blob));

@@ -4,7 +4,6 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link, LinkAcceptor } from '../link/link.js';
 import { encode } from '../wire/codec.js';
-import { encodeFrame } from '../wire/gather.js';
 import { MessageType } from '../wire/constants.js';
 import type { CallContext } from './callContext.js';
 import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
@@ -132,8 +131,10 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
       throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `channel ${this.channelName} declares no event "${event}"`);
     }
     if (this.connections.size === 0) return 0;
-    // Encoded once for every client; in parts when a large payload can stay put.
-    const frame = encodeFrame([MessageType.NOTIFICATION, name, [payload]]);
+    // Encoded once for every client, and copied: emit() returns at once and
+    // reports no backpressure, so the caller may reuse its buffers right
+    // away (calls and streams send large payloads without this copy).
+    const frame = encode([MessageType.NOTIFICATION, name, [payload]]);
     let sent = 0;
     for (const connection of this.connections) {
       if (frame.length <= connection.link.capabilities.maxFrameBytes) {
