@@ -169,6 +169,23 @@ describe('ShmChannel', () => {
     expect(bellCount(clientBell)).toBe(0);
   });
 
+  it('writes a frame given in parts, and several whole frames published together', () => {
+    const { server, client } = pair(4096);
+    const parts = [Buffer.from('he'), Buffer.from(''), Buffer.from('llo')];
+    expect(client.writeParts(parts, 0)).toBe(5);
+    const frames = [Buffer.from('a'), Buffer.from('bb'), Buffer.alloc(4080, 3), Buffer.from('ccc')];
+    // The third does not fit after the first two (and the earlier one): writing stops there.
+    expect(client.writeFrames(frames, 0)).toBe(2);
+    expect(readAll(server)).toEqual([Buffer.from('hello'), Buffer.from('a'), Buffer.from('bb')]);
+    expect(client.writeFrames(frames, 2)).toBe(2);
+    expect(readAll(server).map((f) => f.length)).toEqual([4080, 3]);
+    expect(thrown(() => client.writeFrames([Buffer.alloc(4093)], 0)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => client.writeFrames([new Uint16Array(2) as unknown as Uint8Array], 0)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => client.writeFrames(frames, 5)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => client.writeParts([Buffer.alloc(0)], 0)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => client.writeParts('x' as unknown as Uint8Array[], 0)).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
   it('spins until input arrives or the time is up', () => {
     const { server, client } = pair();
     const started = performance.now();

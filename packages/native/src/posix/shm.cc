@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "args.h"
 #include "errors.h"
@@ -122,6 +123,32 @@ inline void CpuRelax() {
 // Parts one gathered frame may have (payloads plus the headers between them).
 constexpr uint32_t kMaxParts = 256;
 
+// The array argument `name` at `index`: Uint8Arrays from `start`, at most
+// kMaxParts of them, as spans into `spans`. Returns how many; `total` gets
+// the array's length.
+uint32_t SpansArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t start, ring::Span* spans,
+                  uint32_t* total) {
+  Napi::Env env = info.Env();
+  Napi::Value value = info[index];
+  const std::string refused = std::string("The \"") + name + "\" argument must be an array of Uint8Array";
+  auto typeError = [&] {
+    Napi::TypeError error = Napi::TypeError::New(env, refused);
+    error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+    throw error;
+  };
+  if (!value.IsArray()) typeError();
+  Napi::Array array = value.As<Napi::Array>();
+  *total = array.Length();
+  const uint32_t count = static_cast<uint32_t>(std::min<int64_t>(std::max<int64_t>(*total - start, 0), kMaxParts));
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value item = array.Get(static_cast<uint32_t>(start) + i);
+    if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) typeError();
+    Napi::Uint8Array bytes = item.As<Napi::Uint8Array>();
+    spans[i] = ring::Span{bytes.Data(), static_cast<uint32_t>(bytes.ByteLength())};
+  }
+  return count;
+}
+
 class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
  public:
   static Napi::Function DefineClass(Napi::Env env) {
@@ -211,26 +238,14 @@ class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
   // into the ring straight from where they are.
   Napi::Value WriteParts(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Value partsValue = info[0];
-    if (!partsValue.IsArray()) {
-      ThrowWithCode(Napi::TypeError::New(env, "The \"parts\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
-    }
-    Napi::Array parts = partsValue.As<Napi::Array>();
     const int64_t offset = IntegerArg(info, 1, "offset", 0, UINT32_MAX);
-    CheckOpen(env);
-    const uint32_t count = parts.Length();
-    if (count > kMaxParts) ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeParts: too many parts"), "ERR_OUT_OF_RANGE");
     ring::Span spans[kMaxParts];
+    uint32_t total = 0;
+    const uint32_t count = SpansArg(info, 0, "parts", 0, spans, &total);
+    CheckOpen(env);
+    if (total > kMaxParts) ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeParts: too many parts"), "ERR_OUT_OF_RANGE");
     uint64_t length = 0;
-    for (uint32_t i = 0; i < count; i++) {
-      Napi::Value part = parts.Get(i);
-      if (!part.IsTypedArray() || part.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        ThrowWithCode(Napi::TypeError::New(env, "The \"parts\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
-      }
-      Napi::Uint8Array bytes = part.As<Napi::Uint8Array>();
-      spans[i] = ring::Span{bytes.Data(), static_cast<uint32_t>(bytes.ByteLength())};
-      length += bytes.ByteLength();
-    }
+    for (uint32_t i = 0; i < count; i++) length += spans[i].length;
     if (length == 0 || length > UINT32_MAX - ring::kRecordHeaderBytes || offset >= static_cast<int64_t>(length)) {
       ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeParts: empty frame or offset past its end"), "ERR_OUT_OF_RANGE");
     }
@@ -244,26 +259,16 @@ class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
   // ring as whole records (published together).
   Napi::Value WriteFrames(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Value framesValue = info[0];
-    if (!framesValue.IsArray()) {
-      ThrowWithCode(Napi::TypeError::New(env, "The \"frames\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
-    }
-    Napi::Array frames = framesValue.As<Napi::Array>();
-    const uint32_t total = frames.Length();
-    const int64_t start = IntegerArg(info, 1, "start", 0, total);
-    CheckOpen(env);
+    const int64_t start = IntegerArg(info, 1, "start", 0, UINT32_MAX);
     ring::Span spans[kMaxParts];
-    const uint32_t count = static_cast<uint32_t>(std::min<int64_t>(total - start, kMaxParts));
+    uint32_t total = 0;
+    const uint32_t count = SpansArg(info, 0, "frames", start, spans, &total);
+    CheckOpen(env);
+    if (start > total) ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeFrames: start past the end of frames"), "ERR_OUT_OF_RANGE");
     for (uint32_t i = 0; i < count; i++) {
-      Napi::Value frame = frames.Get(static_cast<uint32_t>(start) + i);
-      if (!frame.IsTypedArray() || frame.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        ThrowWithCode(Napi::TypeError::New(env, "The \"frames\" argument must be an array of Uint8Array"), "ERR_INVALID_ARG_TYPE");
-      }
-      Napi::Uint8Array bytes = frame.As<Napi::Uint8Array>();
-      if (bytes.ByteLength() == 0 || bytes.ByteLength() + ring::kRecordHeaderBytes > writer_->capacity()) {
+      if (spans[i].length == 0 || uint64_t{spans[i].length} + ring::kRecordHeaderBytes > writer_->capacity()) {
         ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeFrames: a frame is empty or larger than the ring"), "ERR_OUT_OF_RANGE");
       }
-      spans[i] = ring::Span{bytes.Data(), static_cast<uint32_t>(bytes.ByteLength())};
     }
     const int64_t written = writer_->WriteWhole(spans, count);
     if (written < 0) ThrowRingError(env, written, "shm_write");
