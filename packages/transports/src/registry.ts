@@ -3,6 +3,7 @@ import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoi
 import type { Transport } from './internal/transport.js';
 import { fifoTransport } from './fifo.js';
 import { mqueueTransport } from './mqueue.js';
+import { npipeTransport } from './npipe.js';
 import { pipeTransport } from './pipe.js';
 import { shmTransport } from './shm.js';
 import { socketPairTransport } from './socketPair.js';
@@ -15,7 +16,7 @@ export function registerTransport(transport: Transport): void {
   transports.set(transport.scheme, transport);
 }
 
-for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport]) registerTransport(transport);
+for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport]) registerTransport(transport);
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {

@@ -1,0 +1,107 @@
+/**
+ * `npipe://./pipe/name` — Windows named pipes (`\\.\pipe\name`).
+ *
+ * Contract
+ * - Who creates: the server creates the pipe name and its instances; clients
+ *   connect. Only the local machine (`.`) is accepted in the URL: a pipe
+ *   server never serves remote clients.
+ * - Data path: Node's own `net` (libuv's overlapped pipe I/O); each
+ *   connection is a byte stream carrying frames back to back, as on a Unix
+ *   socket. Named pipes have no half-close: a side that has ended its
+ *   writing cannot be written to, so a link closes both directions at once.
+ * - Peer vanishes: Windows breaks the pipe when the other process dies; the
+ *   survivor's link closes at once (pending calls reject with PEER_GONE).
+ * - A second server on a live name gets ADDRESS_IN_USE (libuv creates the
+ *   first instance with FILE_FLAG_FIRST_PIPE_INSTANCE). Pipe names vanish
+ *   with their last handle: nothing is ever left behind.
+ * - Access: see the README's platform notes for what is enforced and what
+ *   was verified only under Wine.
+ */
+import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { connectWithRetry } from './internal/connectRetry.js';
+import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+
+const NAME = /^\/pipe\/([A-Za-z0-9._-]{1,200})$/;
+
+interface PipeAddress {
+  /** `npipe://./pipe/name`, as clients should use it. */
+  readonly url: string;
+  /** `\\.\pipe\name`, as Windows names it. */
+  readonly path: string;
+}
+
+function pipeAddress(endpoint: Endpoint): PipeAddress {
+  if (endpoint.host !== '.') {
+    throw invalidEndpoint(endpoint.url, `named pipes are served on this machine only: write npipe://./pipe/name (not "${endpoint.host}")`);
+  }
+  const name = NAME.exec(endpoint.path)?.[1];
+  if (!name) throw invalidEndpoint(endpoint.url, 'expected npipe://./pipe/name, a name of letters, digits, ".", "_" or "-"');
+  if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'npipe: URLs take no options');
+  return { url: `npipe://./pipe/${name}`, path: `\\\\.\\pipe\\${name}` };
+}
+
+function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | ConnectOptions): Link {
+  return createStreamLink(socket, socket, { peer: { transport: 'npipe', address: address.url }, limits: options.limits, nativeDuplex: true });
+}
+
+function listenOn(server: NetServer, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
+  const address = pipeAddress(endpoint);
+  const server = createServer();
+  try {
+    await listenOn(server, address.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${address.url} is already in use`, { cause: error });
+    }
+    throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on ${address.url}: ${(error as Error).message}`, { cause: error });
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: address.url,
+    start(onLink) {
+      server.on('connection', (socket: Socket) => onLink(linkFor(socket, address, options)));
+    },
+    close() {
+      // Stops accepting at once; open connections are core's to close
+      // (net's close callback would wait for them).
+      closing ??= (async () => {
+        server.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+  const address = pipeAddress(endpoint);
+  return connectWithRetry(address.url, options.waitMs ?? 0, () =>
+    new Promise<Link>((resolve, reject) => {
+      const socket = createConnection(address.path);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(linkFor(socket, address, options));
+      });
+      socket.once('error', reject);
+    }),
+  );
+}
+
+export const npipeTransport: Transport = {
+  scheme: 'npipe',
+  platforms: ['win32'],
+  listen,
+  connect,
+};
