@@ -44,3 +44,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   exit 1
 fi
 echo "== Windows tests passed"
+.ci/wine/conformance.sh

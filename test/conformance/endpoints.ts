@@ -1,7 +1,7 @@
 import { connect, removeStaleObjects, spawn, type Channel, type Client } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
-import { FIXTURES, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
+import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
 import { rmSync } from 'node:fs';
 import { removeQueue } from '../helpers/queues.js';
 import { join } from 'node:path';
@@ -61,9 +61,11 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
 }
 
 export const endpointKinds: EndpointKind[] = [
-  listening('unix (path)', () => `unix://${tempSocketPath()}`),
+  listening('unix (path)', () => `unix://${tempSocketPath()}`, process.platform !== 'win32'),
   listening('unix (abstract)', () => `unix:@${uniqueName()}`, process.platform === 'linux'),
   listening('tcp', () => 'tcp://127.0.0.1:0'),
+  // Windows named pipes (\\.\pipe\<name>): the kernel removes the name with its last handle.
+  listening('npipe', () => `npipe://./pipe/${uniqueName()}`, process.platform === 'win32'),
   listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
   listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
   listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux'),
@@ -74,7 +76,7 @@ export const endpointKinds: EndpointKind[] = [
 
 function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
   const start = <C extends Channel<any>>(channel: C) =>
-    spawn(channel, join(FIXTURES, 'calcServer.ts'), { via, execArgv: ['--import', 'tsx'] });
+    spawn(channel, fixturePath('calcServer.ts'), { via, execArgv: [...FIXTURE_EXEC_ARGV] });
   return {
     name,
     available: process.platform !== 'win32',

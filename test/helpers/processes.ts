@@ -5,7 +5,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const TSX = ['--import', 'tsx'];
+
+/**
+ * Whether this helper runs compiled to JavaScript: the Windows conformance run
+ * (test/windows/tsconfig.json) has no tsx in node.exe under Wine, and starts
+ * the compiled .js fixtures beside it with plain node instead.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** The Node flags a fixture process needs: tsx for .ts fixtures, none for compiled ones. */
+export const FIXTURE_EXEC_ARGV: readonly string[] = COMPILED ? [] : ['--import', 'tsx'];
+
+/** The path of fixture `name` (as in 'calcServer.ts'), the .js file when running compiled. */
+export function fixturePath(name: string): string {
+  return join(FIXTURES, COMPILED ? name.replace(/\.ts$/, '.js') : name);
+}
 
 /** A short unique name for sockets and other named objects of one test. */
 export function uniqueName(prefix = 'pw'): string {
@@ -29,7 +43,7 @@ export interface ServerProcess {
  * "ready <url>". Its stderr is passed through, so a crash shows in the test output.
  */
 export function startServerProcess(url: string, fixture = 'calcServer.ts', env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...TSX, join(FIXTURES, fixture), url], {
+  const child = spawn(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath(fixture), url], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // A short grace period: tests stop servers with SIGTERM and should not wait long.
     env: { ...process.env, PROCWIRE_GRACE_MS: '200', ...env },
@@ -68,7 +82,7 @@ export function startServerProcess(url: string, fixture = 'calcServer.ts', env: 
  * large frame, and kills it with SIGKILL right there.
  */
 export async function killWriterMidFrame(url: string): Promise<void> {
-  const writer = spawn(process.execPath, [...TSX, join(FIXTURES, 'halfFrameWriter.ts'), url], {
+  const writer = spawn(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath('halfFrameWriter.ts'), url], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) => writer.stdout!.once('data', () => resolve()));
