@@ -36,7 +36,7 @@ import { connectWithRetry } from './internal/connectRetry.js';
 import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import { privateRuntimeDir } from './internal/runtimeDir.js';
 import { listenOnFile } from './socket.js';
-import { MqLink } from './internal/mqLink.js';
+import { MessageLink } from './internal/messageLink.js';
 import { MqReader, MqWriter } from './internal/mqPorts.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -116,7 +116,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     throw queueError(error, name, 'create');
   }
   const messageSize = native.mqGetAttr(mqd).messageSize;
-  const links = new Map<string, MqLink>();
+  const links = new Map<string, MessageLink>();
   const reader = new MqReader(
     mqd,
     messageSize,
@@ -178,7 +178,7 @@ function acceptClient(
   socket: Socket,
   options: ListenOptions,
   forget: (id: string) => void,
-): MqLink | undefined {
+): MessageLink | undefined {
   const replyName = `${name}.${id}`;
   let replyMqd: number;
   try {
@@ -187,9 +187,10 @@ function acceptClient(
   } catch {
     return undefined;
   }
-  let link: MqLink;
+  let link: MessageLink;
   const writer = new MqWriter(replyMqd, () => link.onWriterDrain(), (error) => link.destroy(error));
-  link = new MqLink({
+  link = new MessageLink({
+    mechanism: 'message queue',
     peer: { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})` },
     limits: options.limits,
     writer,
@@ -261,7 +262,7 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   }
   const mqdIn = replyMqd;
   const mqdOut = serverMqd;
-  let link: MqLink;
+  let link: MessageLink;
   const writer = new MqWriter(mqdOut, () => link.onWriterDrain(), (error) => link.destroy(error));
   const reader = new MqReader(
     mqdIn,
@@ -271,7 +272,8 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
     },
     (error) => link.destroy(error),
   );
-  link = new MqLink({
+  link = new MessageLink({
+    mechanism: 'message queue',
     peer: { transport: 'mq', address: `mq://${name}` },
     limits: options.limits,
     writer,

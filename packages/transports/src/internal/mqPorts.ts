@@ -1,3 +1,4 @@
+import type { MessageWriter } from './messageLink.js';
 import { native, type FdWatcher } from '@procwire/native';
 
 /**
@@ -49,7 +50,7 @@ export class MqReader {
   }
 }
 
-export class MqWriter {
+export class MqWriter implements MessageWriter {
   private readonly watcher: FdWatcher;
   private readonly pending: Buffer[] = [];
   private head = 0;

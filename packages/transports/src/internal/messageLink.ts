@@ -11,10 +11,21 @@ import {
   type LinkEvents,
   type PeerInfo,
 } from '@procwire/core';
-import type { MqWriter } from './mqPorts.js';
 
 /**
- * First byte of every queue message: a chunk of a frame that goes on in the
+ * What a message link writes through: one mechanism message per call, in
+ * order (a POSIX message queue, a mailslot). `queuedBytes` and `flushed`
+ * report what the writer still holds; one that never waits holds nothing.
+ */
+export interface MessageWriter {
+  readonly queuedBytes: number;
+  send(message: Buffer): void;
+  flushed(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * First byte of every message: a chunk of a frame that goes on in the
  * next message, the last (or only) chunk of a frame, or several whole frames
  * back to back (small frames sent in one tick share one message, so a burst
  * of small messages costs one mq_send per message size, not per frame).
@@ -28,31 +39,34 @@ const RESOLVED = Promise.resolve();
 /** Queued bytes above which `send` asks the caller to wait for drain. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
-export interface MqLinkOptions {
+export interface MessageLinkOptions {
   readonly peer: PeerInfo;
+  /** The transport's name in messages (`message queue`, `mailslot`). */
+  readonly mechanism: string;
   readonly limits?: Partial<FrameLimits>;
-  /** Writes to the peer's queue. */
-  readonly writer: MqWriter;
+  /** Writes to the peer's queue or mailslot. */
+  readonly writer: MessageWriter;
   /** What goes before the payload of each outgoing message after the chunk byte (the client id on a server queue). */
   readonly prefix: Buffer;
-  /** The peer queue's message size. */
+  /** The largest message the peer's queue or mailslot takes. */
   readonly messageSize: number;
   /** The liveness socket: it closes when the peer dies. */
   readonly control: Socket;
-  /** Releases the queues of this connection. */
+  /** Releases the queues or mailslots of this connection. */
   readonly release: () => void;
 }
 
 /**
- * One procwire connection over message queues. A frame is cut into queue
- * messages of at most the queue's message size, each starting with a chunk
+ * One procwire connection over a message-oriented mechanism (POSIX message
+ * queues, mailslots). A frame is cut into messages of at most the peer's
+ * message size, each starting with a chunk
  * byte (and, towards a shared server queue, the sender's id); the receiving
  * side joins them, bounded by the frame limit, and checks the whole frame
  * before core sees it. A bad frame is dropped and reported (with the frames
  * after it in the same message, whose boundaries can no longer be trusted);
  * the connection goes on, since the next message starts clean.
  */
-export class MqLink implements Link {
+export class MessageLink implements Link {
   readonly capabilities: LinkCapabilities;
   readonly peer: PeerInfo;
   private readonly limits: FrameLimits;
@@ -66,11 +80,11 @@ export class MqLink implements Link {
   private outgoingBytes = 0;
   private flushScheduled = false;
 
-  constructor(private readonly options: MqLinkOptions) {
+  constructor(private readonly options: MessageLinkOptions) {
     this.limits = resolveFrameLimits(options.limits);
     this.peer = options.peer;
     this.capabilities = { maxFrameBytes: this.limits.maxFrameBytes, preservesBoundaries: true, nativeDuplex: false };
-    options.control.on('close', () => this.finish(new ProcwireError(ErrorCode.PEER_GONE, 'the peer of the message queue connection went away')));
+    options.control.on('close', () => this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the peer of the ${options.mechanism} connection went away`)));
     options.control.on('error', () => {});
   }
 
