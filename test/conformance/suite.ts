@@ -2,11 +2,13 @@
  * The one conformance suite every transport must pass: the same calls,
  * events, streams, errors and failure behaviour, across real processes.
  */
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decode, defineChannel, DEFAULT_MAX_FRAME_BYTES, encode, MessageType, resolveEndpoint, ErrorCode, ProcwireError, type Client } from 'procwire';
 import { calc } from '../fixtures/calc.js';
+import { FIXTURE_EXEC_ARGV, fixturePath } from '../helpers/processes.js';
 import type { EndpointKind, Peer } from './endpoints.js';
 
 async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
@@ -208,6 +210,24 @@ export function conformanceSuite(kind: EndpointKind): void {
         }
       }
       expect(await client.rpc.add({ a: 20, b: 22 })).toBe(42);
+    });
+
+    it.skipIf(!kind.acceptsOtherClients)('a client process killed in the middle of a call: its handler is aborted, the others are served', async () => {
+      const before = await client.rpc.stats();
+      const caller = spawn(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath('slowCaller.ts'), peer.url], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise((resolve) => caller.once('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        caller.stdout!.once('data', () => resolve());
+        caller.once('exit', (code) => reject(new Error(`the calling client exited early (${code})`)));
+      });
+      caller.kill('SIGKILL');
+      await exited;
+      // The server notices the dead client and aborts the handler of its call.
+      for (let tries = 0; tries < 40 && (await client.rpc.stats()).cancelled === before.cancelled; tries++) await sleep(25);
+      expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
+      expect(await client.rpc.add({ a: 2, b: 40 })).toBe(42);
     });
 
     it('rejects pending calls and open streams with PEER_GONE when the server dies', async () => {
