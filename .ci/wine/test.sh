@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows CI under Wine: sets up (setup.sh, in a fresh prefix of this
 # run's own), cross-builds the addon (packages/native/scripts/cross-win.mjs),
-# then runs every test/windows/*.mjs in node.exe of each pinned Node major.
+# then runs every test/windows/*.mjs and test/windows/native/*.mjs in
+# node.exe of each pinned Node major.
 # Fails when any of them fails. Expects an installed workspace
 # (npx -y pnpm@12.4.2 install), as .ci/run leaves it.
 set -euo pipefail
@@ -30,7 +31,7 @@ start=$SECONDS
 failed=()
 count=0
 for major in $(node_win_majors); do
-  for script in test/windows/*.mjs; do
+  for script in test/windows/*.mjs test/windows/native/*.mjs; do
     echo "== $script on Node ${NODE_WIN_VERSION[$major]} (win32-x64, Wine)"
     count=$((count + 1))
     .ci/wine/run-node.sh "$major" "$script" || failed+=("$script on Node $major (exit $?)")

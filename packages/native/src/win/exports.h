@@ -6,6 +6,10 @@
 namespace procwire {
 
 void InitConstants(Napi::Env env, Napi::Object exports);
+void InitMailslotReader(Napi::Env env, Napi::Object exports);
+void InitMailslotWriter(Napi::Env env, Napi::Object exports);
+void InitPipeListener(Napi::Env env, Napi::Object exports);
+void InitSecurity(Napi::Env env, Napi::Object exports);
 void InitSystem(Napi::Env env, Napi::Object exports);
 
 }  // namespace procwire
