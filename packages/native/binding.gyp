@@ -25,6 +25,28 @@
             'src/posix/watcher.cc',
           ],
         }],
+        ['OS=="win"', {
+          # Built with MSVC by node-gyp on a Windows machine; CI cross-builds
+          # the same files with mingw-w64 (scripts/cross-win.mjs).
+          'sources': [
+            'src/win/addon.cc',
+            'src/win/args.cc',
+            'src/win/constants.cc',
+            'src/win/errors.cc',
+            'src/win/host.cc',
+            'src/win/mailslotReader.cc',
+            'src/win/mailslotWriter.cc',
+            'src/win/pipeListener.cc',
+            'src/win/security.cc',
+            'src/win/source.cc',
+            'src/win/system.cc',
+            'src/win/text.cc',
+          ],
+          # node-addon-api's C++ exceptions: Node's common.gypi turns them off on Windows.
+          'defines': ['_HAS_EXCEPTIONS=1'],
+          'msvs_settings': { 'VCCLCompilerTool': { 'ExceptionHandling': 1 } },
+          'libraries': ['-ladvapi32'],
+        }],
         ['OS=="linux"', {
           # mq_* live in librt before glibc 2.34.
           'libraries': ['-lrt'],

@@ -66,6 +66,7 @@ export const endpointKinds: EndpointKind[] = [
   listening('tcp', () => 'tcp://127.0.0.1:0'),
   // Windows named pipes (\\.\pipe\<name>): the kernel removes the name with its last handle.
   listening('npipe', () => `npipe://./pipe/${uniqueName()}`, process.platform === 'win32'),
+  listening('mailslot', () => `mailslot://./mailslot/${uniqueName()}`, process.platform === 'win32'),
   listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
   listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
   listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux'),

@@ -17,8 +17,16 @@ const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const sanitize = process.argv.includes('--sanitize');
 
 if (process.platform === 'win32') {
-  // src/win/ holds no sources yet; Windows transports work through `net`.
-  console.log('@procwire/native: no Windows sources yet, nothing to build');
+  // Windows: node-gyp with MSVC and the headers and node.lib it downloads
+  // (official Windows builds ship no include/node). A machine without the
+  // Visual Studio C++ tools still gets a working install: only the
+  // transports that need the addon (mailslot:, npipe: servers) are missing,
+  // and the loader's error names the fix.
+  const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--jobs=max', '--loglevel=warn'], { cwd: packageDir, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.warn('@procwire/native: node-gyp could not build the addon (it needs the Visual Studio C++ build tools); mailslot: and npipe: servers will be unavailable.');
+  }
   process.exit(0);
 }
 

@@ -4,6 +4,7 @@
  */
 import { loadBinding } from './load.js';
 import type { NativeBinding } from './native.js';
+import type { WindowsBinding } from './windows.js';
 
 export type {
   FdReadyCallback,
@@ -19,6 +20,21 @@ export type {
   ShmChannel,
   ShmChannelConstructor,
 } from './native.js';
+export type {
+  MailslotMessageCallback,
+  MailslotReader,
+  MailslotReaderConstructor,
+  MailslotWriter,
+  MailslotWriterConstructor,
+  PipeConnectionCallback,
+  PipeListener,
+  PipeListenerConstructor,
+  WindowsBinding,
+  WindowsConstants,
+  WindowsErrorCallback,
+  WindowsPlatformInfo,
+  WindowsSystemError,
+} from './windows.js';
 export { NATIVE_BINARY_ENV, NATIVE_UNAVAILABLE, REBUILD_COMMAND, nativeBinaryPath } from './load.js';
 
 let loaded: NativeBinding | undefined;
@@ -45,3 +61,16 @@ export let native: NativeBinding = new Proxy({} as NativeBinding, {
   ownKeys: () => Reflect.ownKeys(loadNative()),
   getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(loadNative(), key),
 });
+
+/**
+ * The Windows build of the addon (src/win/, declared in ./windows.ts), loaded
+ * on first use like `native`. Throws ERR_PROCWIRE_NATIVE_UNAVAILABLE off Windows.
+ */
+export function windowsNative(): WindowsBinding {
+  if (process.platform !== 'win32') {
+    const error = new Error(`the Windows addon exists only on Windows (this is ${process.platform})`) as Error & { code: string };
+    error.code = 'ERR_PROCWIRE_NATIVE_UNAVAILABLE';
+    throw error;
+  }
+  return loadNative() as unknown as WindowsBinding;
+}

@@ -31,7 +31,7 @@ function unavailable(problem: string, cause?: unknown): Error {
     `${process.platform}-${process.arch}`;
   const hint =
     process.platform === 'win32'
-      ? 'procwire has no Windows addon yet; transports that need it are unavailable on Windows.'
+      ? `Rebuild it with: ${REBUILD_COMMAND} (on Windows this needs the Visual Studio C++ build tools; without the addon the mailslot: and npipe: servers are unavailable).`
       : `Rebuild it with: ${REBUILD_COMMAND}`;
   const error = new Error(`procwire native addon ${problem} (${runtime}). ${hint}`, { cause });
   return Object.assign(error, { code: NATIVE_UNAVAILABLE });

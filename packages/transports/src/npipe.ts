@@ -5,27 +5,33 @@
  * - Who creates: the server creates the pipe name and its instances; clients
  *   connect. Only the local machine (`.`) is accepted in the URL: a pipe
  *   server never serves remote clients.
+ * - Access: the server's pipe instances are created by the native addon
+ *   (internal/pipeListener.ts) with a DACL that admits only the current
+ *   user, and refuse remote clients; Node's own listen() would give them
+ *   Windows' default descriptor, which lets Everyone read.
  * - Data path: Node's own `net` (libuv's overlapped pipe I/O); each
  *   connection is a byte stream carrying frames back to back, as on a Unix
  *   socket. Named pipes have no half-close: a side that has ended its
  *   writing cannot be written to, so a link closes both directions at once.
  * - Peer vanishes: Windows breaks the pipe when the other process dies; the
  *   survivor's link closes at once (pending calls reject with PEER_GONE).
- * - A second server on a live name gets ADDRESS_IN_USE (libuv creates the
- *   first instance with FILE_FLAG_FIRST_PIPE_INSTANCE). Pipe names vanish
- *   with their last handle: nothing is ever left behind.
- * - Access: see the README's platform notes for what is enforced and what
- *   was verified only under Wine.
+ * - A second server on a live name gets ADDRESS_IN_USE (the first
+ *   instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE; Wine ignores
+ *   that flag). Pipe names vanish with their last handle: nothing is ever
+ *   left behind.
  */
-import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
 const NAME = /^\/pipe\/([A-Za-z0-9._-]{1,200})$/;
 
 interface PipeAddress {
+  /** The name after `\\.\pipe\`. */
+  readonly name: string;
   /** `npipe://./pipe/name`, as clients should use it. */
   readonly url: string;
   /** `\\.\pipe\name`, as Windows names it. */
@@ -39,47 +45,31 @@ function pipeAddress(endpoint: Endpoint): PipeAddress {
   const name = NAME.exec(endpoint.path)?.[1];
   if (!name) throw invalidEndpoint(endpoint.url, 'expected npipe://./pipe/name, a name of letters, digits, ".", "_" or "-"');
   if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'npipe: URLs take no options');
-  return { url: `npipe://./pipe/${name}`, path: `\\\\.\\pipe\\${name}` };
+  return { name, url: `npipe://./pipe/${name}`, path: `\\\\.\\pipe\\${name}` };
 }
 
 function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | ConnectOptions): Link {
   return createStreamLink(socket, socket, { peer: { transport: 'npipe', address: address.url }, limits: options.limits, nativeDuplex: true });
 }
 
-function listenOn(server: NetServer, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const address = pipeAddress(endpoint);
-  const server = createServer();
-  try {
-    await listenOn(server, address.path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${address.url} is already in use`, { cause: error });
-    }
-    throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on ${address.url}: ${(error as Error).message}`, { cause: error });
-  }
+  let onLink: ((link: Link) => void) | undefined;
+  const pending: Socket[] = [];
+  const pipe = listenOwnerOnlyPipe(address.name, address.url, (socket) => {
+    if (onLink) onLink(linkFor(socket, address, options));
+    else pending.push(socket);
+  });
   let closing: Promise<void> | undefined;
   return {
     url: address.url,
-    start(onLink) {
-      server.on('connection', (socket: Socket) => onLink(linkFor(socket, address, options)));
+    start(callback) {
+      onLink = callback;
+      for (const socket of pending.splice(0)) callback(linkFor(socket, address, options));
     },
     close() {
-      // Stops accepting at once; open connections are core's to close
-      // (net's close callback would wait for them).
-      closing ??= (async () => {
-        server.close();
-      })();
+      // Stops accepting at once; open connections are core's to close.
+      closing ??= (async () => pipe.close())();
       return closing;
     },
   };

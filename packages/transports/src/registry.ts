@@ -2,6 +2,7 @@ import { ErrorCode, ProcwireError } from '@procwire/core';
 import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoint.js';
 import type { Transport } from './internal/transport.js';
 import { fifoTransport } from './fifo.js';
+import { mailslotTransport } from './mailslot.js';
 import { mqueueTransport } from './mqueue.js';
 import { npipeTransport } from './npipe.js';
 import { pipeTransport } from './pipe.js';
@@ -16,7 +17,7 @@ export function registerTransport(transport: Transport): void {
   transports.set(transport.scheme, transport);
 }
 
-for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport]) registerTransport(transport);
+for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport, mailslotTransport]) registerTransport(transport);
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {
