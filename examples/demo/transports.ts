@@ -49,6 +49,20 @@ export const transportEntries: TransportEntry[] = [
     endpoint: () => `mq:///procwire-tour-${process.pid}`,
   },
   {
+    name: 'npipe',
+    scheme: 'npipe',
+    platforms: ['win32'],
+    launch: 'server',
+    endpoint: () => `npipe://./pipe/procwire-tour-${process.pid}`,
+  },
+  {
+    name: 'mailslot',
+    scheme: 'mailslot',
+    platforms: ['win32'],
+    launch: 'server',
+    endpoint: () => `mailslot://./mailslot/procwire-tour-${process.pid}`,
+  },
+  {
     name: 'shm',
     scheme: 'shm',
     platforms: ['linux'],
