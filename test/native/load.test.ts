@@ -7,8 +7,10 @@ import { runFixture, tempPath } from './helpers.js';
 describe.skipIf(process.platform === 'win32')('loading the addon', () => {
   it('exports the binding, the loader and its constants', () => {
     expect(Object.keys(pkg).sort()).toEqual([
-      'NATIVE_BINARY_ENV', 'NATIVE_UNAVAILABLE', 'REBUILD_COMMAND', 'loadNative', 'nativeBinaryPath', 'native',
+      'NATIVE_BINARY_ENV', 'NATIVE_UNAVAILABLE', 'REBUILD_COMMAND', 'loadNative', 'nativeBinaryPath', 'native', 'windowsNative',
     ].sort());
+    // The Windows build's accessor says plainly that it is not this platform's.
+    expect(() => pkg.windowsNative()).toThrow(expect.objectContaining({ code: 'ERR_PROCWIRE_NATIVE_UNAVAILABLE' }));
     expect(pkg.loadNative()).toBe(pkg.native);
     expect(pkg.nativeBinaryPath()).toBe(process.env.PROCWIRE_NATIVE_BINARY || pkg.nativeBinaryPath());
     if (!process.env.PROCWIRE_NATIVE_BINARY) expect(pkg.nativeBinaryPath()).toMatch(/build\/Release\/procwire_native\.node$/);
