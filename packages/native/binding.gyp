@@ -31,6 +31,7 @@
           'sources': [
             'src/win/addon.cc',
             'src/win/args.cc',
+            'src/win/bellWatcher.cc',
             'src/win/constants.cc',
             'src/win/errors.cc',
             'src/win/host.cc',
@@ -38,6 +39,7 @@
             'src/win/mailslotWriter.cc',
             'src/win/pipeListener.cc',
             'src/win/security.cc',
+            'src/win/shmChannel.cc',
             'src/win/source.cc',
             'src/win/system.cc',
             'src/win/text.cc',

@@ -216,6 +216,80 @@ export interface PipeListenerConstructor {
   new (name: string, onConnection: PipeConnectionCallback, onError?: WindowsErrorCallback): PipeListener;
 }
 
+/**
+ * One end of a connection's pair of shared-memory rings (the `shm:`
+ * transport), over the same ring code as the POSIX ShmChannel
+ * (src/common/ring.h): a named file mapping `Local\procwire-shm-<name>` of
+ * `2 * (256 + capacity)` bytes (ring 0 carries client -> server, ring 1
+ * server -> client) and two named auto-reset events as bells,
+ * `Local\procwire-shm-<name>-s` (wakes the server, side 0) and `-c` (wakes
+ * the client, side 1). The creating side gives all three the owner-only
+ * descriptor; objects of the same name live while any process holds a handle.
+ *
+ * The methods are those of the POSIX `ShmChannel` (src/native.ts), with
+ * the same arguments, results and argument errors. Differences: a ring the
+ * peer corrupted throws a {@link WindowsSystemError} with `winError` 13
+ * (ERROR_INVALID_DATA; `code` `'EMSGSIZE'` for a record above the frame
+ * limit) where POSIX throws EPROTO/EMSGSIZE; `awake(true)` resets this side's
+ * event (ResetEvent); `spin(..., yieldCpu)` yields with SwitchToThread;
+ * `close()` unmaps the view and closes the mapping and both event handles.
+ */
+export interface WindowsShmChannel {
+  /** `Local\procwire-shm-<name>`. */
+  readonly path: string;
+  write(frame: Uint8Array, offset: number): number;
+  writeParts(parts: readonly Uint8Array[], offset: number): number;
+  writeFrames(frames: readonly Uint8Array[], start: number): number;
+  readWhole(out: Uint8Array, outOffset: number, ends: Uint32Array): number;
+  nextLength(): number;
+  readPiece(out: Uint8Array, offset: number): number;
+  hasInput(): boolean;
+  room(): number;
+  sleep(wantRoom: number): boolean;
+  awake(silenceBell: boolean): void;
+  spin(maxMicros: number, wantRoom: number, yieldCpu: boolean): boolean;
+  /** Idempotent; every other method then throws ERR_INVALID_STATE. */
+  close(): void;
+  /** The owner and DACL of the mapping and both events as Windows reports them (GetSecurityInfo), in SDDL. */
+  securityDescriptors(): { mapping: string; serverBell: string; clientBell: string };
+}
+
+export interface WindowsShmChannelConstructor {
+  /**
+   * `create: true` creates the mapping (zero-filled) and both events,
+   * owner-only; any of the three names already in use throws EEXIST
+   * (`syscall` 'CreateFileMappingW' or 'CreateEventW'). `create: false` opens
+   * them by name: ENOENT (`'OpenFileMappingW'`, `'OpenEventW'`) when absent,
+   * EINVAL (`syscall: 'MapViewOfFile'`) when the mapping is smaller than the
+   * two rings (VirtualQuery on the view). `name`: 1..200 characters, no
+   * backslash or NUL. `side` 0 is the server, 1 the client; `capacity` a
+   * power of two in 4096 .. 2^30; `maxFrameBytes` 1 .. 2^32 - 5.
+   */
+  new (name: string, side: 0 | 1, capacity: number, maxFrameBytes: number, create: boolean): WindowsShmChannel;
+}
+
+/**
+ * Waits on a thread of its own for one side's bell of a {@link WindowsShmChannel}
+ * (it opens the event by name, so it is independent of the channel object)
+ * and calls `onRing()` on the JavaScript thread. Rings that arrive while a
+ * call is queued are merged into it. Life cycle as MailslotReader's: keeps
+ * the loop alive while open unless unref()ed, close() idempotent and safe in
+ * the callback, no call after close(); a failed wait closes it and goes to
+ * `onError` (or is an uncaught exception).
+ */
+export interface BellWatcher {
+  /** `Local\procwire-shm-<name>-s` or `-c`. */
+  readonly path: string;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface BellWatcherConstructor {
+  /** Watches `side`'s own bell (side 0: `-s`, side 1: `-c`); ENOENT (`syscall: 'OpenEventW'`) when no channel created it. */
+  new (name: string, side: 0 | 1, onRing: () => void, onError?: WindowsErrorCallback): BellWatcher;
+}
+
 export interface WindowsBinding {
   platformInfo(): WindowsPlatformInfo;
   /** The SID of the process token's user, `"S-1-5-21-..."`: the only account the addon's objects admit. */
@@ -223,5 +297,7 @@ export interface WindowsBinding {
   MailslotReader: MailslotReaderConstructor;
   MailslotWriter: MailslotWriterConstructor;
   PipeListener: PipeListenerConstructor;
+  ShmChannel: WindowsShmChannelConstructor;
+  BellWatcher: BellWatcherConstructor;
   readonly constants: WindowsConstants;
 }

@@ -14,6 +14,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   procwire::InitMailslotReader(env, exports);
   procwire::InitMailslotWriter(env, exports);
   procwire::InitPipeListener(env, exports);
+  procwire::InitShmChannel(env, exports);
+  procwire::InitBellWatcher(env, exports);
   return exports;
 }
 

@@ -5,10 +5,12 @@
 
 namespace procwire {
 
+void InitBellWatcher(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 void InitMailslotReader(Napi::Env env, Napi::Object exports);
 void InitMailslotWriter(Napi::Env env, Napi::Object exports);
 void InitPipeListener(Napi::Env env, Napi::Object exports);
+void InitShmChannel(Napi::Env env, Napi::Object exports);
 void InitSecurity(Napi::Env env, Napi::Object exports);
 void InitSystem(Napi::Env env, Napi::Object exports);
 
