@@ -53,7 +53,7 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
           if (path) rmSync(path, { force: true });
           const queue = server.url.match(/^mq:\/\/(\/.*)$/)?.[1];
           if (queue) removeQueue(queue);
-          if (server.url.startsWith('shm:')) await removeStaleObjects(server.url);
+          if (server.url.startsWith('shm:') && process.platform !== 'win32') await removeStaleObjects(server.url);
         },
       };
     },
@@ -69,8 +69,8 @@ export const endpointKinds: EndpointKind[] = [
   listening('mailslot', () => `mailslot://./mailslot/${uniqueName()}`, process.platform === 'win32'),
   listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
   listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
-  listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux'),
-  listening('shm (sleep)', () => `shm:///${uniqueName()}?wait=sleep`, process.platform === 'linux'),
+  listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux' || process.platform === 'win32'),
+  listening('shm (sleep)', () => `shm:///${uniqueName()}?wait=sleep`, process.platform === 'linux' || process.platform === 'win32'),
   spawned('socketpair', 'socketpair:'),
   spawned('pipe', 'pipe:'),
 ];

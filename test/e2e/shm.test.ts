@@ -147,10 +147,11 @@ describe.skipIf(process.platform !== 'linux')('shm://', () => {
     // While it spins the loop still turns: a 5 ms timer keeps firing on time
     // (the median; single ticks can be late on a loaded 2-CPU machine).
     lags.sort((a, b) => a - b);
-    expect(lags[lags.length >> 1]).toBeLessThan(3);
-    expect(ticksWhileSpinning).toBeGreaterThan(70);
+    // (Bounds leave room for a CI machine running other test files at once.)
+    expect(lags[lags.length >> 1]).toBeLessThan(5);
+    expect(ticksWhileSpinning).toBeGreaterThan(40);
     // It did spin (CPU busy much of that time), then went to sleep.
-    expect((spinning.user + spinning.system) / 1000).toBeGreaterThan(200);
+    expect((spinning.user + spinning.system) / 1000).toBeGreaterThan(100);
     expect((idle.user + idle.system) / 1000).toBeLessThan(100);
     await client.close();
     await server.close();

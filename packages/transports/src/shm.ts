@@ -1,5 +1,6 @@
 /**
- * `shm:///name` — shared-memory rings (Linux).
+ * `shm:///name` — shared-memory rings (Linux here; Windows has the same
+ * rings over a named file mapping, see internal/shmWindows.ts).
  *
  * Contract
  * - Rendezvous: the server listens on a Unix SOCK_SEQPACKET socket
@@ -44,6 +45,8 @@ import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import { privateRuntimeDir } from './internal/runtimeDir.js';
 import { ShmLink } from './internal/shmLink.js';
+import { eventFdSignals } from './internal/shmSignals.js';
+import { connectWindows, listenWindows } from './internal/shmWindows.js';
 import { DEFAULT_SPIN_MICROS, MAX_SPIN_MICROS, resolveWaitPolicy, type WaitPolicy } from './internal/shmWait.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -272,9 +275,7 @@ function offer(fd: number, shm: ShmEndpoint, limits: ReturnType<typeof resolveFr
       limits,
       channel,
       capacity: shm.ringBytes,
-      ownBell: serverBell,
-      peerBell: clientBell,
-      control: fd,
+      signals: eventFdSignals(serverBell, clientBell, fd),
       wait: shm.wait,
     });
   } catch (error) {
@@ -373,16 +374,19 @@ function acceptOffer(
     limits,
     channel,
     capacity: ringBytes,
-    ownBell: clientBell,
-    peerBell: serverBell,
-    control: fd,
+    signals: eventFdSignals(clientBell, serverBell, fd),
     wait: shm.wait,
   });
 }
 
 export const shmTransport: Transport = {
   scheme: 'shm',
-  platforms: ['linux'],
-  listen,
-  connect,
+  platforms: ['linux', 'win32'],
+  listen: (endpoint, options) => {
+    if (process.platform !== 'win32') return listen(endpoint, options);
+    const shm = parse(endpoint);
+    const query = endpoint.searchParams.toString();
+    return listenWindows(shm, `shm:///${shm.name}${query ? `?${query}` : ''}`, options);
+  },
+  connect: (endpoint, options) => (process.platform === 'win32' ? connectWindows(parse(endpoint), `shm:///${parse(endpoint).name}`, options) : connect(endpoint, options)),
 };

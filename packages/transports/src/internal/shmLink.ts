@@ -8,7 +8,8 @@ import {
   type LinkEvents,
   type PeerInfo,
 } from '@procwire/core';
-import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
+import type { ShmChannel } from '@procwire/native';
+import type { ShmSignals } from './shmSignals.js';
 import { spinner, type WaitPolicy } from './shmWait.js';
 
 /** What `nextLength` answers while the next frame's length has not arrived. */
@@ -26,20 +27,20 @@ const RESOLVED = Promise.resolve();
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** How long `close()` waits for the peer to take what is queued. */
 const CLOSE_FLUSH_MS = 2000;
-/** The control message of a clean close. */
-export const GOODBYE = Buffer.from('BYE\n');
+
+/** The part of a ShmChannel a link uses: the same on every platform. */
+export type RingChannel = Pick<
+  ShmChannel,
+  'write' | 'writeParts' | 'writeFrames' | 'readWhole' | 'nextLength' | 'readPiece' | 'hasInput' | 'room' | 'sleep' | 'awake' | 'spin' | 'close'
+>;
 
 export interface ShmLinkOptions {
   readonly peer: PeerInfo;
   readonly limits: FrameLimits;
-  readonly channel: ShmChannel;
+  readonly channel: RingChannel;
   readonly capacity: number;
-  /** This side's eventfd, rung by the peer. */
-  readonly ownBell: number;
-  /** The peer's eventfd (rung by the channel itself). */
-  readonly peerBell: number;
-  /** The Unix socket of the rendezvous; the kernel closes it when the peer dies. */
-  readonly control: number;
+  /** The doorbell and the control wire (platform-specific). */
+  readonly signals: ShmSignals;
   readonly wait: WaitPolicy;
 }
 
@@ -66,12 +67,10 @@ interface QueuedFrame {
 export class ShmLink implements Link {
   readonly capabilities: LinkCapabilities;
   readonly peer: PeerInfo;
-  private readonly channel: ShmChannel;
+  private readonly channel: RingChannel;
   private readonly delimiter: FrameDelimiter;
   private events: LinkEvents | undefined;
   private state: State = 'awake';
-  private readonly bellWatcher: FdWatcher;
-  private readonly controlWatcher: FdWatcher;
   private readonly ends = new Uint32Array(BATCH_FRAMES);
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
   private slabAt = 0;
@@ -92,7 +91,6 @@ export class ShmLink implements Link {
   lastActive = 0;
   private readonly closeWaiters: Array<() => void> = [];
   private readonly flushWaiters: Array<() => void> = [];
-  private readonly controlBuffer = Buffer.alloc(64);
 
   constructor(private readonly options: ShmLinkOptions) {
     this.peer = options.peer;
@@ -100,10 +98,15 @@ export class ShmLink implements Link {
     this.delimiter = new FrameDelimiter(options.limits);
     this.capabilities = { maxFrameBytes: options.limits.maxFrameBytes, preservesBoundaries: false, nativeDuplex: true };
     this.batchFrameMax = Math.min(BATCH_BYTES, options.capacity >>> 2);
-    const { POLL_READABLE, POLL_DISCONNECT } = native.constants;
-    this.bellWatcher = new native.FdWatcher(options.ownBell, () => this.onBell());
-    this.controlWatcher = new native.FdWatcher(options.control, () => this.onControl());
-    this.controlWatcher.watch(POLL_READABLE | POLL_DISCONNECT);
+    options.signals.watch(() => this.onBell(), {
+      goodbye: () => this.onGoodbye(),
+      gone: (why) =>
+        this.finish(
+          why === 'closed'
+            ? new ProcwireError(ErrorCode.PEER_GONE, 'the shm peer went away')
+            : new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer sent an unexpected control message'),
+        ),
+    });
   }
 
   get closed(): boolean {
@@ -116,7 +119,6 @@ export class ShmLink implements Link {
 
   start(events: LinkEvents): void {
     this.events = events;
-    this.bellWatcher.watch(native.constants.POLL_READABLE);
     // Not synchronously: whatever the peer already wrote (even garbage that
     // closes the link) reaches the receiver after it has finished starting.
     setImmediate(() => this.service());
@@ -374,27 +376,15 @@ export class ShmLink implements Link {
     });
   }
 
-  private onControl(): void {
+  /** A clean close: take what the peer wrote before it said goodbye. */
+  private onGoodbye(): void {
     if (this.state === 'closed') return;
-    let message: { bytes: number; fds: number[] } | null;
     try {
-      message = native.socketReceive(this.options.control, this.controlBuffer);
+      this.drainInput();
     } catch (error) {
-      return this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the shm peer's connection failed: ${(error as Error).message}`));
+      return this.fail(error);
     }
-    if (message === null) return;
-    for (const fd of message.fds) native.close(fd);
-    if (message.bytes === GOODBYE.length && this.controlBuffer.subarray(0, GOODBYE.length).equals(GOODBYE)) {
-      // A clean close: take what the peer wrote before it said goodbye.
-      try {
-        this.drainInput();
-      } catch (error) {
-        return this.fail(error);
-      }
-      return this.finish(this.delimiter.idle ? undefined : new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer closed in the middle of a frame'));
-    }
-    if (message.bytes === 0) return this.finish(new ProcwireError(ErrorCode.PEER_GONE, 'the shm peer went away'));
-    this.finish(new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer sent an unexpected control message'));
+    this.finish(this.delimiter.idle ? undefined : new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer closed in the middle of a frame'));
   }
 
   /** A ring error: the peer wrote what cannot be. */
@@ -427,11 +417,7 @@ export class ShmLink implements Link {
     }
     // (close() may have raced with the peer's own close while it waited.)
     if ((this.state as State) === 'closed') return;
-    try {
-      native.socketSend(this.options.control, GOODBYE, []);
-    } catch {
-      // the peer is gone already
-    }
+    this.options.signals.sayGoodbye();
     this.finish();
   }
 
@@ -450,16 +436,8 @@ export class ShmLink implements Link {
     this.batch = [];
     this.queue = [];
     this.piece = undefined;
-    this.bellWatcher.close();
-    this.controlWatcher.close();
+    this.options.signals.close();
     this.channel.close();
-    for (const fd of [this.options.ownBell, this.options.peerBell, this.options.control]) {
-      try {
-        native.close(fd);
-      } catch {
-        // already closed
-      }
-    }
     this.events?.close(error);
     for (const waiter of this.closeWaiters.splice(0)) waiter();
     for (const waiter of this.flushWaiters.splice(0)) waiter();
