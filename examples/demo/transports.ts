@@ -65,7 +65,7 @@ export const transportEntries: TransportEntry[] = [
   {
     name: 'shm',
     scheme: 'shm',
-    platforms: ['linux'],
+    platforms: ['linux', 'win32'],
     launch: 'server',
     endpoint: () => `shm:///procwire-tour-${process.pid}`,
     // The rendezvous socket; the segments have no names at all.
