@@ -65,18 +65,22 @@ class Area {
  public:
   Area(uint8_t* data, uint32_t capacity) : data_(data), mask_(capacity - 1) {}
 
+  // (Empty copies return first: an empty JavaScript buffer may have no
+  // memory at all, and memcpy from a null pointer is undefined even for 0 bytes.)
   void CopyIn(uint32_t position, const uint8_t* from, uint32_t length) const {
+    if (length == 0) return;
     const uint32_t at = position & mask_;
     const uint32_t first = Min(length, mask_ + 1 - at);
     std::memcpy(data_ + at, from, first);
-    std::memcpy(data_, from + first, length - first);
+    if (length > first) std::memcpy(data_, from + first, length - first);
   }
 
   void CopyOut(uint32_t position, uint8_t* to, uint32_t length) const {
+    if (length == 0) return;
     const uint32_t at = position & mask_;
     const uint32_t first = Min(length, mask_ + 1 - at);
     std::memcpy(to, data_ + at, first);
-    std::memcpy(to + first, data_, length - first);
+    if (length > first) std::memcpy(to + first, data_, length - first);
   }
 
   uint32_t capacity() const { return mask_ + 1; }
