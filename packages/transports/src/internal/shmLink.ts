@@ -12,6 +12,8 @@ import type { ShmChannel } from '@procwire/native';
 import type { ShmSignals } from './shmSignals.js';
 import { spinner, type WaitPolicy } from './shmWait.js';
 
+/** Win32's ERROR_INVALID_DATA: how the Windows addon reports a corrupt ring. */
+const ERROR_INVALID_DATA = 13;
 /** What `nextLength` answers while the next frame's length has not arrived. */
 const NOT_YET = -3;
 /** Received small frames are copied side by side into slabs of this size. */
@@ -399,7 +401,8 @@ export class ShmLink implements Link {
         }),
       );
     }
-    if (code === 'EPROTO') {
+    // EPROTO from the POSIX addon; the Windows one reports ERROR_INVALID_DATA (13).
+    if (code === 'EPROTO' || (error as { winError?: number }).winError === ERROR_INVALID_DATA) {
       return this.finish(new ProcwireError(ErrorCode.PROTOCOL, 'the shm peer corrupted the ring (impossible cursor or frame length)'));
     }
     this.finish(error instanceof Error ? error : new Error(String(error)));
