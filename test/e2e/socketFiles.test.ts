@@ -1,7 +1,8 @@
 import { lstatSync, existsSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, serve, ProcwireError } from 'procwire';
+import { connect, ErrorCode, serve, ProcwireError, resolveEndpoint, type Link } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
 import { codeOf } from '../helpers/errors.js';
@@ -95,6 +96,23 @@ describe('endpoint errors', () => {
   it('serve on socketpair: outside a spawned worker explains itself', async () => {
     const error = serve(calc, 'socketpair:', calcHandlers(() => undefined));
     await expect(error).rejects.toThrow(/spawn\(\)/);
+  });
+
+  it('a connection that arrives before the acceptor is started is handed over, not dropped', async () => {
+    // A client retrying with waitMs can connect the moment the socket file
+    // appears, before the server has started accepting.
+    const path = tempSocketPath();
+    const { endpoint, transport } = resolveEndpoint(`unix://${path}`);
+    const acceptor = await transport.listen(endpoint, {});
+    const early = createConnection(path);
+    await new Promise((resolve) => early.once('connect', resolve));
+    await sleep(50);
+    const links: Link[] = [];
+    acceptor.start((link) => links.push(link));
+    expect(links).toHaveLength(1);
+    early.destroy();
+    links[0]!.destroy();
+    await acceptor.close();
   });
 
   it('connect to nothing gives CONNECT_FAILED naming the endpoint, or waits with waitMs', async () => {

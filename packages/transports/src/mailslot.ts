@@ -29,6 +29,7 @@ import { windowsNative, type MailslotReader, type MailslotWriter } from '@procwi
 import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { MessageLink, type MessageWriter } from './internal/messageLink.js';
+import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -95,11 +96,8 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   const url = `mailslot://./mailslot/${name}`;
   const { MailslotReader: Reader, MailslotWriter: Writer } = windowsNative();
   const links = new Map<string, MessageLink>();
-  let onConnection: ((socket: Socket) => void) | undefined;
-  const control = listenOwnerOnlyPipe(controlPipeName(name), url, (socket) => {
-    if (onConnection) onConnection(socket);
-    else socket.destroy();
-  });
+  const connections = new EarlyArrivals<Socket>();
+  const control = listenOwnerOnlyPipe(controlPipeName(name), url, connections.arrive);
   let reader: MailslotReader;
   try {
     reader = new Reader(name, MESSAGE_BYTES, (message) => {
@@ -114,7 +112,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   return {
     url,
     start(onLink) {
-      onConnection = (socket: Socket) => {
+      connections.start((socket: Socket) => {
         socket.on('error', () => {});
         readLine(socket, (line) => {
           const id = HELLO_LINE.exec(line)?.[1];
@@ -141,7 +139,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
           socket.write(ACK);
           onLink(link);
         });
-      };
+      });
     },
     close() {
       closing ??= (async () => {

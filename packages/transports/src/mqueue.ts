@@ -33,6 +33,7 @@ import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwir
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import { privateRuntimeDir } from './internal/runtimeDir.js';
 import { listenOnFile } from './socket.js';
@@ -90,6 +91,8 @@ function checkOwner(mqd: number, name: string): void {
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const name = queueName(endpoint);
   const control = createServer();
+  const connections = new EarlyArrivals<Socket>();
+  control.on('connection', connections.arrive);
   const lockPath = controlPath(name);
   let lockIno: number;
   try {
@@ -140,7 +143,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   return {
     url: `mq://${name}`,
     start(onLink) {
-      control.on('connection', (socket: Socket) => {
+      connections.start((socket: Socket) => {
         let line = '';
         const onData = (chunk: Buffer) => {
           line += chunk.toString('latin1');

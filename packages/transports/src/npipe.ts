@@ -24,6 +24,7 @@ import { createConnection, type Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -54,18 +55,13 @@ function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | 
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const address = pipeAddress(endpoint);
-  let onLink: ((link: Link) => void) | undefined;
-  const pending: Socket[] = [];
-  const pipe = listenOwnerOnlyPipe(address.name, address.url, (socket) => {
-    if (onLink) onLink(linkFor(socket, address, options));
-    else pending.push(socket);
-  });
+  const connections = new EarlyArrivals<Socket>();
+  const pipe = listenOwnerOnlyPipe(address.name, address.url, connections.arrive);
   let closing: Promise<void> | undefined;
   return {
     url: address.url,
-    start(callback) {
-      onLink = callback;
-      for (const socket of pending.splice(0)) callback(linkFor(socket, address, options));
+    start(onLink) {
+      connections.start((socket) => onLink(linkFor(socket, address, options)));
     },
     close() {
       // Stops accepting at once; open connections are core's to close.

@@ -20,6 +20,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -142,6 +143,8 @@ async function removeIfStale(path: string): Promise<void> {
 
 async function listen(address: Address, options: ListenOptions): Promise<LinkAcceptor> {
   const server = createServer({ noDelay: address.kind === 'tcp', pauseOnConnect: false });
+  const connections = new EarlyArrivals<Socket>();
+  server.on('connection', connections.arrive);
   let ownFile: { path: string; ino: number } | undefined;
   try {
     if (address.kind === 'file') {
@@ -163,7 +166,7 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
   return {
     url,
     start(onLink) {
-      server.on('connection', (socket: Socket) => {
+      connections.start((socket) => {
         const remote = address.kind === 'tcp' ? `tcp://${socket.remoteAddress}:${socket.remotePort}` : undefined;
         onLink(linkFor(socket, address, options, remote));
       });

@@ -13,6 +13,7 @@ import { createConnection, type Socket } from 'node:net';
 import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor } from '@procwire/core';
 import { windowsNative } from '@procwire/native';
 import { connectWithRetry } from './connectRetry.js';
+import { EarlyArrivals } from './earlyArrivals.js';
 import { listenOwnerOnlyPipe } from './pipeListener.js';
 import { ShmLink } from './shmLink.js';
 import { eventSignals } from './shmSignals.js';
@@ -50,11 +51,12 @@ function firstLine(socket: Socket, onLine: (line: string) => void): void {
 export async function listenWindows(shm: WindowsShmEndpoint, url: string, options: ListenOptions): Promise<LinkAcceptor> {
   const limits = resolveFrameLimits(options.limits);
   const { ShmChannel } = windowsNative();
-  let onLink: ((link: Link) => void) | undefined;
-  const pipe = listenOwnerOnlyPipe(pipeName(shm.name), url, (socket) => {
+  const connections = new EarlyArrivals<Socket>();
+  const pipe = listenOwnerOnlyPipe(pipeName(shm.name), url, connections.arrive);
+  const handshake = (socket: Socket, onLink: (link: Link) => void) => {
     socket.on('error', () => {});
     firstLine(socket, (line) => {
-      if (line !== HELLO || !onLink) return socket.destroy();
+      if (line !== HELLO) return socket.destroy();
       const channelName = `${shm.name}-${randomBytes(16).toString('hex')}`;
       let channel;
       try {
@@ -74,12 +76,12 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
         }),
       );
     });
-  });
+  };
   let closing: Promise<void> | undefined;
   return {
     url,
-    start(callback) {
-      onLink = callback;
+    start(onLink) {
+      connections.start((socket) => handshake(socket, onLink));
     },
     close() {
       closing ??= (async () => pipe.close())();
