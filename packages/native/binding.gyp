@@ -11,6 +11,7 @@
       'conditions': [
         ['OS!="win"', {
           'sources': [
+            'src/common/nodeArgs.cc',
             'src/posix/addon.cc',
             'src/posix/args.cc',
             'src/posix/constants.cc',
@@ -29,6 +30,7 @@
           # Built with MSVC by node-gyp on a Windows machine; CI cross-builds
           # the same files with mingw-w64 (scripts/cross-win.mjs).
           'sources': [
+            'src/common/nodeArgs.cc',
             'src/win/addon.cc',
             'src/win/args.cc',
             'src/win/bellWatcher.cc',

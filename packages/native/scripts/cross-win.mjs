@@ -79,11 +79,14 @@ function nodeApiHeaders() {
 function build() {
   const headers = nodeApiHeaders();
   const addonApiInclude = require('node-addon-api').include_dir;
-  const sources = readdirSync(join(packageDir, 'src', 'win'))
-    .filter((name) => name.endsWith('.cc'))
-    .sort()
-    .map((name) => join(packageDir, 'src', 'win', name));
-  if (sources.length === 0) fail('src/win holds no .cc files.');
+  // The Windows sources and the platform-neutral ones beside them.
+  const sourcesIn = (dir) =>
+    readdirSync(join(packageDir, 'src', dir))
+      .filter((name) => name.endsWith('.cc'))
+      .sort()
+      .map((name) => join(packageDir, 'src', dir, name));
+  if (sourcesIn('win').length === 0) fail('src/win holds no .cc files.');
+  const sources = [...sourcesIn('common'), ...sourcesIn('win')];
 
   const outDir = join(packageDir, 'build-win', 'Release');
   const output = join(outDir, 'procwire_native.node');

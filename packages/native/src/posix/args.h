@@ -12,15 +12,9 @@
 #include <cstdint>
 #include <string>
 
+#include "nodeArgs.h"
+
 namespace procwire {
-
-// The bytes behind any ArrayBufferView (Uint8Array, Buffer, DataView, ...).
-struct ByteView {
-  uint8_t* data;
-  size_t length;
-};
-
-int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
 
 // A descriptor: an integer in 0 .. INT32_MAX.
 int DescriptorArg(const Napi::CallbackInfo& info, size_t index, const char* name);
@@ -33,7 +27,5 @@ unsigned ModeArg(const Napi::CallbackInfo& info, size_t index, const char* name)
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
-
-Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 }  // namespace procwire

@@ -203,11 +203,6 @@ class ShmChannel : public Napi::ObjectWrap<ShmChannel> {
   ~ShmChannel() override { Unmap(); }
 
  private:
-  [[noreturn]] static void ThrowWithCode(Napi::Error error, const char* code) {
-    error.Value().Set("code", Napi::String::New(error.Env(), code));
-    throw error;
-  }
-
   void CheckOpen(Napi::Env env) const {
     if (base_ == nullptr) ThrowInvalidState(env, "ShmChannel: the channel is closed");
   }

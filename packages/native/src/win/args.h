@@ -14,13 +14,9 @@
 #include <cstdint>
 #include <string>
 
-namespace procwire {
+#include "nodeArgs.h"
 
-// The bytes behind any ArrayBufferView (Uint8Array, Buffer, DataView, ...).
-struct ByteView {
-  uint8_t* data;
-  size_t length;
-};
+namespace procwire {
 
 // A name for a Windows object under a fixed prefix (`\\.\mailslot\`,
 // `\\.\pipe\`), as UTF-16 for the W functions and UTF-8 for error messages.
@@ -35,11 +31,7 @@ struct ObjectName {
 ObjectName ObjectNameArg(const Napi::CallbackInfo& info, size_t index, const char* name, const wchar_t* prefix,
                          size_t maxLength, bool backslashAllowed);
 
-int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
-
 ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
-
-Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 // `undefined` gives an empty Function (IsEmpty()), anything else must be a function.
 Napi::Function OptionalFunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);

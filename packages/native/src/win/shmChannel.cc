@@ -32,11 +32,6 @@ constexpr size_t kMaxNameLength = 200;
 constexpr uint32_t kMaxParts = 256;
 const wchar_t kPrefix[] = L"Local\\procwire-shm-";
 
-[[noreturn]] void ThrowWithCode(Napi::Error error, const char* code) {
-  error.Value().Set("code", Napi::String::New(error.Env(), code));
-  throw error;
-}
-
 // What the peer wrote cannot be right: ERROR_INVALID_DATA, with code EMSGSIZE
 // for a record above the frame limit (the POSIX build throws EPROTO/EMSGSIZE).
 [[noreturn]] void ThrowRingError(Napi::Env env, int64_t status, const char* what) {
