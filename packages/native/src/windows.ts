@@ -34,6 +34,7 @@
  * Verified under Wine 8.0 in node.exe 20 and 22 (test/windows/native/);
  * what Wine cannot show is listed in src/win/README.md.
  */
+import type { ShmChannel } from './native.js';
 
 /**
  * A failed Win32 call, shaped like Node's own system errors on Windows:
@@ -234,22 +235,9 @@ export interface PipeListenerConstructor {
  * event (ResetEvent); `spin(..., yieldCpu)` yields with SwitchToThread;
  * `close()` unmaps the view and closes the mapping and both event handles.
  */
-export interface WindowsShmChannel {
+export interface WindowsShmChannel extends ShmChannel {
   /** `Local\procwire-shm-<name>`. */
   readonly path: string;
-  write(frame: Uint8Array, offset: number): number;
-  writeParts(parts: readonly Uint8Array[], offset: number): number;
-  writeFrames(frames: readonly Uint8Array[], start: number): number;
-  readWhole(out: Uint8Array, outOffset: number, ends: Uint32Array): number;
-  nextLength(): number;
-  readPiece(out: Uint8Array, offset: number): number;
-  hasInput(): boolean;
-  room(): number;
-  sleep(wantRoom: number): boolean;
-  awake(silenceBell: boolean): void;
-  spin(maxMicros: number, wantRoom: number, yieldCpu: boolean): boolean;
-  /** Idempotent; every other method then throws ERR_INVALID_STATE. */
-  close(): void;
   /** The owner and DACL of the mapping and both events as Windows reports them (GetSecurityInfo), in SDDL. */
   securityDescriptors(): { mapping: string; serverBell: string; clientBell: string };
 }

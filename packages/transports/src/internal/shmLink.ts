@@ -30,16 +30,12 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 /** How long `close()` waits for the peer to take what is queued. */
 const CLOSE_FLUSH_MS = 2000;
 
-/** The part of a ShmChannel a link uses: the same on every platform. */
-export type RingChannel = Pick<
-  ShmChannel,
-  'write' | 'writeParts' | 'writeFrames' | 'readWhole' | 'nextLength' | 'readPiece' | 'hasInput' | 'room' | 'sleep' | 'awake' | 'spin' | 'close'
->;
-
 export interface ShmLinkOptions {
   readonly peer: PeerInfo;
   readonly limits: FrameLimits;
-  readonly channel: RingChannel;
+  /** The POSIX or the Windows channel: the same methods. */
+  /** The POSIX or the Windows channel: the same methods. */
+  readonly channel: ShmChannel;
   readonly capacity: number;
   /** The doorbell and the control wire (platform-specific). */
   readonly signals: ShmSignals;
@@ -63,13 +59,13 @@ interface QueuedFrame {
  * Waiting: after each round of work the link either spins (the process-wide
  * spinner polls its ring for up to `spinMicros`, in slices that never hold the
  * event loop longer than that) or sleeps: it asks the peer to ring its
- * eventfd, which an FdWatcher waits on in the event loop, so an idle
- * connection costs no CPU.
+ * doorbell (ShmSignals: an eventfd on Linux, a named event on Windows),
+ * which the event loop waits for, so an idle connection costs no CPU.
  */
 export class ShmLink implements Link {
   readonly capabilities: LinkCapabilities;
   readonly peer: PeerInfo;
-  private readonly channel: RingChannel;
+  private readonly channel: ShmChannel;
   private readonly delimiter: FrameDelimiter;
   private events: LinkEvents | undefined;
   private state: State = 'awake';
