@@ -30,6 +30,7 @@ import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { MessageLink, type MessageWriter } from './internal/messageLink.js';
 import { EarlyArrivals } from './internal/earlyArrivals.js';
+import { readFirstLine } from './internal/firstLine.js';
 import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
@@ -42,6 +43,8 @@ const ID_BYTES = 16;
 const MESSAGE_BYTES = 60 * 1024;
 const HELLO_LINE = /^PWMS\/1 ([0-9a-f]{32})\n$/;
 const ACK = 'OK\n';
+/** The longest handshake line accepted on the control pipe. */
+const HANDSHAKE_LINE_BYTES = 64;
 
 function slotName(endpoint: Endpoint): string {
   if (endpoint.host !== '.') {
@@ -114,7 +117,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     start(onLink) {
       connections.start((socket: Socket) => {
         socket.on('error', () => {});
-        readLine(socket, (line) => {
+        readFirstLine(socket, HANDSHAKE_LINE_BYTES, (line) => {
           const id = HELLO_LINE.exec(line)?.[1];
           if (!id) return socket.destroy();
           let writer: MailslotWriter;
@@ -149,19 +152,6 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
       return closing;
     },
   };
-}
-
-/** Calls `onLine` with the first line the socket sends (at most 64 bytes), or destroys it. */
-function readLine(socket: Socket, onLine: (line: string) => void): void {
-  let line = '';
-  const onData = (chunk: Buffer) => {
-    line += chunk.toString('latin1');
-    if (line.length > 64) return socket.destroy();
-    if (!line.endsWith('\n')) return;
-    socket.off('data', onData);
-    onLine(line);
-  };
-  socket.on('data', onData);
 }
 
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
@@ -201,7 +191,7 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
     }
     control.write(`PWMS/1 ${id.toString('hex')}\n`);
     await new Promise<void>((resolve, reject) => {
-      readLine(control, (line) => (line === ACK ? resolve() : reject(new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly`))));
+      readFirstLine(control, HANDSHAKE_LINE_BYTES, (line) => (line === ACK ? resolve() : reject(new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly`))));
       control.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} refused the connection`)));
     });
   } catch (error) {

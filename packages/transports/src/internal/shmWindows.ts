@@ -14,6 +14,7 @@ import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAccep
 import { windowsNative } from '@procwire/native';
 import { connectWithRetry } from './connectRetry.js';
 import { EarlyArrivals } from './earlyArrivals.js';
+import { readFirstLine } from './firstLine.js';
 import { listenOwnerOnlyPipe } from './pipeListener.js';
 import { ShmLink } from './shmLink.js';
 import { eventSignals } from './shmSignals.js';
@@ -22,6 +23,8 @@ import type { ConnectOptions, ListenOptions } from './transport.js';
 
 const HELLO = 'PWSHM/1\n';
 const OFFER = /^PWSHM\/1 ([A-Za-z0-9._-]{1,200}) (\d{1,10})\n$/;
+/** The longest handshake line accepted on the rendezvous pipe. */
+const HANDSHAKE_LINE_BYTES = 256;
 const SERVER_SIDE = 0;
 const CLIENT_SIDE = 1;
 
@@ -35,19 +38,6 @@ function pipeName(name: string): string {
   return `procwire-shm-${name}`;
 }
 
-/** Calls `onLine` with the first line the socket sends (at most 256 bytes), or destroys it. */
-function firstLine(socket: Socket, onLine: (line: string) => void): void {
-  let line = '';
-  const onData = (chunk: Buffer) => {
-    line += chunk.toString('latin1');
-    if (line.length > 256) return socket.destroy();
-    if (!line.endsWith('\n')) return;
-    socket.off('data', onData);
-    onLine(line);
-  };
-  socket.on('data', onData);
-}
-
 export async function listenWindows(shm: WindowsShmEndpoint, url: string, options: ListenOptions): Promise<LinkAcceptor> {
   const limits = resolveFrameLimits(options.limits);
   const { ShmChannel } = windowsNative();
@@ -55,7 +45,7 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
   const pipe = listenOwnerOnlyPipe(pipeName(shm.name), url, connections.arrive);
   const handshake = (socket: Socket, onLink: (link: Link) => void) => {
     socket.on('error', () => {});
-    firstLine(socket, (line) => {
+    readFirstLine(socket, HANDSHAKE_LINE_BYTES, (line) => {
       if (line !== HELLO) return socket.destroy();
       const channelName = `${shm.name}-${randomBytes(16).toString('hex')}`;
       let channel;
@@ -106,7 +96,7 @@ export async function connectWindows(shm: WindowsShmEndpoint, url: string, optio
   try {
     socket.write(HELLO);
     const line = await new Promise<string>((resolve, reject) => {
-      firstLine(socket, resolve);
+      readFirstLine(socket, HANDSHAKE_LINE_BYTES, resolve);
       socket.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`)));
     });
     const offer = OFFER.exec(line);
