@@ -45,3 +45,11 @@ export {
   resolveFrameLimits,
   type FrameLimits,
 } from './wire/limits.js';
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_UID,
+  DEFAULT_MAX_PENDING_CALLS,
+  DEFAULT_MAX_SEND_QUEUE_BYTES,
+  type AllowRule,
+  type ServerLimits,
+} from './rpc/serverLimits.js';

@@ -215,7 +215,7 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
     cleanup.push(readFd);
     await sendRequest(path, id, options.waitMs ?? 0);
     const writeFd = await openWhenServerReads(names.c2s);
-    return fifoLink(readFd, writeFd, `fifo://${path}`, options);
+    return fifoLink(readFd, writeFd, `fifo://${path}`, { limits: options.limits });
   } catch (error) {
     for (const fd of cleanup) closeSync(fd);
     throw error;

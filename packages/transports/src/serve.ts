@@ -1,4 +1,6 @@
 import {
+  ErrorCode,
+  ProcwireError,
   createClient,
   createServer,
   type Channel,
@@ -10,6 +12,7 @@ import {
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
+import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
 import { closeOnSignals } from './signals.js';
 
 export interface ServeOptions extends ServerOptions {
@@ -22,6 +25,12 @@ export interface ServeOptions extends ServerOptions {
   readonly shutdownSignals?: readonly NodeJS.Signals[] | false;
   /** Grace period for running calls on a shutdown signal (default 5000 ms). */
   readonly shutdownGraceMs?: number;
+  /** Who may open the endpoint's named objects: 'owner' (0600, default) or 'group' (0660). */
+  readonly access?: AccessMode;
+  /** `tcp:` only: clients must prove they know this secret before any frame is read. */
+  readonly secret?: SharedSecret;
+  /** `tcp:` only: serve over TLS with this certificate and key. */
+  readonly tls?: TlsServerOptions;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -31,6 +40,10 @@ export interface ConnectOptions extends ClientOptions {
   readonly limits?: Partial<FrameLimits>;
   /** Keep retrying while no server listens at the endpoint, up to this many ms (default 0). */
   readonly waitMs?: number;
+  /** `tcp:` only: the server's shared secret. */
+  readonly secret?: SharedSecret;
+  /** `tcp:` only: connect over TLS (`true`: trust Node's bundled roots). */
+  readonly tls?: TlsClientOptions | true;
 }
 
 /**
@@ -44,7 +57,13 @@ export async function serve<C extends Channel<any>>(
   options: ServeOptions = {},
 ): Promise<Server<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
-  const acceptor = await transport.listen(endpoint, { limits: options.limits });
+  checkAllowSupported(options, transport.scheme, transport.peerCredentials === true);
+  const acceptor = await transport.listen(endpoint, {
+    limits: options.limits,
+    access: options.access,
+    secret: options.secret,
+    tls: options.tls,
+  });
   let server: Server<C>;
   try {
     server = createServer(channel, handlers, acceptor, options);
@@ -68,6 +87,25 @@ export async function connect<C extends Channel<any>>(
   options: ConnectOptions = {},
 ): Promise<Client<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
-  const link = await transport.connect(endpoint, { limits: options.limits, waitMs: options.waitMs });
+  const link = await transport.connect(endpoint, {
+    limits: options.limits,
+    waitMs: options.waitMs,
+    secret: options.secret,
+    tls: options.tls,
+  });
   return createClient(channel, link, options);
+}
+
+/**
+ * An `allow` list of uids or gids can only be kept where the kernel tells the
+ * server who the peer is; anywhere else it would have to refuse every peer,
+ * which is surely not what was meant.
+ */
+function checkAllowSupported(options: ServeOptions, scheme: string, hasCredentials: boolean): void {
+  const allow = options.allow;
+  if (allow === undefined || typeof allow === 'function' || hasCredentials) return;
+  throw new ProcwireError(
+    ErrorCode.INVALID_ARGUMENT,
+    `allow: ${scheme}: cannot tell a peer's uid or gid; pass a function to decide on what it does tell (ctx.peer), or use unix:, shm:, mq: or fifo:`,
+  );
 }

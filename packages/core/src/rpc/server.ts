@@ -8,8 +8,16 @@ import { MessageType } from '../wire/constants.js';
 import type { CallContext } from './callContext.js';
 import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
 import { buildRoutes, type Route } from './routes.js';
+import { type AllowRule, type ServerLimits } from './serverLimits.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends Partial<ServerLimits> {
+  /**
+   * Who may connect (uids/gids, or a function of `ctx.peer`'s fields). Others
+   * are refused with ACCESS_DENIED when they arrive, before a frame is read.
+   */
+  readonly allow?: AllowRule;
+  /** Called for each connection refused (allow, connection limits) and each slow consumer dropped. */
+  readonly onRefused?: (error: ProcwireError, peer: PeerInfo) => void;
   /** Validate every input against the contract before a handler sees it (default true). */
   readonly validate?: boolean;
   /**
