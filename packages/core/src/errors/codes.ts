@@ -43,6 +43,14 @@ export const ErrorCode = {
   CONNECT_FAILED: 'CONNECT_FAILED',
   /** The transport is not available on this platform or build. */
   UNSUPPORTED: 'UNSUPPORTED',
+  /** The peer is not allowed to connect (an `allow` rule, a wrong shared secret, a refused certificate). */
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  /** The server holds as many connections as its limits allow (in total or from this uid). */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** The connection already has as many calls and streams running as its limit allows. */
+  TOO_MANY_PENDING: 'TOO_MANY_PENDING',
+  /** The peer read too slowly: more was waiting to be sent to it than the send-queue limit. */
+  SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   /** A value given to a procwire function has the wrong type or range. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
 } as const;

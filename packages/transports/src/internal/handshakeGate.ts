@@ -1,0 +1,71 @@
+import { ErrorCode, ProcwireError } from '@procwire/core';
+
+/** Connections of one server that may be in their transport handshake at once. */
+export const DEFAULT_MAX_HANDSHAKES = 64;
+/** How long one connection may take to finish its transport handshake. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+
+export interface HandshakeSlot {
+  /** Aborted when the handshake ran out of time (or the gate closed); the transport then drops the connection. */
+  readonly signal: AbortSignal;
+  /** Frees the slot: the handshake is over, whichever way it ended. Idempotent. */
+  release(): void;
+}
+
+/**
+ * Bounds the connections a server is still shaking hands with (a shared
+ * secret, TLS, a FIFO or queue request, a shared-memory offer), so peers
+ * that connect and then say nothing cannot pile up: past the limit a new
+ * connection is refused at once, and each one gets a deadline.
+ */
+export class HandshakeGate {
+  private inFlight = 0;
+  private refusedCount = 0;
+  private timedOutCount = 0;
+  private readonly open = new Set<AbortController>();
+
+  constructor(
+    readonly maxHandshakes = DEFAULT_MAX_HANDSHAKES,
+    readonly timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  ) {}
+
+  /** A slot for one new connection, or undefined when the gate is full (refuse the connection). */
+  enter(): HandshakeSlot | undefined {
+    if (this.inFlight >= this.maxHandshakes) {
+      this.refusedCount++;
+      return undefined;
+    }
+    this.inFlight++;
+    const controller = new AbortController();
+    this.open.add(controller);
+    const timer = setTimeout(() => {
+      this.timedOutCount++;
+      controller.abort(
+        new ProcwireError(ErrorCode.TIMEOUT, `the transport handshake did not finish within ${this.timeoutMs} ms`),
+      );
+    }, this.timeoutMs);
+    timer.unref();
+    let released = false;
+    return {
+      signal: controller.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        clearTimeout(timer);
+        this.open.delete(controller);
+        this.inFlight--;
+      },
+    };
+  }
+
+  get stats(): { inFlight: number; refused: number; timedOut: number } {
+    return { inFlight: this.inFlight, refused: this.refusedCount, timedOut: this.timedOutCount };
+  }
+
+  /** Aborts every handshake still running (the server is closing). */
+  close(): void {
+    for (const controller of this.open) {
+      controller.abort(new ProcwireError(ErrorCode.CLOSED, 'the server closed'));
+    }
+  }
+}
