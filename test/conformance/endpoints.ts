@@ -1,4 +1,4 @@
-import { connect, removeStaleObjects, spawn, type Channel, type Client } from 'procwire';
+import { connect, removeStaleObjects, spawn, type Channel, type Client, type ClientOptions } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
@@ -18,7 +18,7 @@ export interface Peer {
    * same server where the transport accepts them, a freshly spawned worker
    * otherwise.
    */
-  connectWith<C extends Channel<any>>(channel: C): Promise<Client<C>>;
+  connectWith<C extends Channel<any>>(channel: C, options?: ClientOptions): Promise<Client<C>>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
         client,
         server: server.child,
         url: server.url,
-        connectWith: (channel) => connect(channel, server.url),
+        connectWith: (channel, options) => connect(channel, server.url, options),
         async stop() {
           await client.close().catch(() => {});
           await server.kill('SIGTERM');
@@ -76,8 +76,8 @@ export const endpointKinds: EndpointKind[] = [
 ];
 
 function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
-  const start = <C extends Channel<any>>(channel: C) =>
-    spawn(channel, fixturePath('calcServer.ts'), { via, execArgv: [...FIXTURE_EXEC_ARGV] });
+  const start = <C extends Channel<any>>(channel: C, options: ClientOptions = {}) =>
+    spawn(channel, fixturePath('calcServer.ts'), { ...options, via, execArgv: [...FIXTURE_EXEC_ARGV] });
   return {
     name,
     available: process.platform !== 'win32',

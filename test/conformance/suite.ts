@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decode, defineChannel, DEFAULT_MAX_FRAME_BYTES, encode, MessageType, resolveEndpoint, ErrorCode, ProcwireError, type Client } from 'procwire';
+import { decode, defineChannel, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS, encode, MessageType, resolveEndpoint, ErrorCode, ProcwireError, type Client } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURE_EXEC_ARGV, fixturePath } from '../helpers/processes.js';
 import type { EndpointKind, Peer } from './endpoints.js';
@@ -38,8 +38,9 @@ export function conformanceSuite(kind: EndpointKind): void {
     });
 
     it('keeps the order of many calls in flight and of stream items', async () => {
-      const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => client.rpc.add({ a: i, b: 0 })));
-      expect(results).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      // As many as the default maxPendingCalls (1024) lets one client have in flight.
+      const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.rpc.add({ a: i, b: 0 })));
+      expect(results).toEqual(Array.from({ length: 1000 }, (_, i) => i));
       const items: number[] = [];
       for await (const n of client.stream.count({ to: 3000 })) items.push(n);
       expect(items).toEqual(Array.from({ length: 3000 }, (_, i) => i));
@@ -228,6 +229,48 @@ export function conformanceSuite(kind: EndpointKind): void {
       for (let tries = 0; tries < 40 && (await client.rpc.stats()).cancelled === before.cancelled; tries++) await sleep(25);
       expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
       expect(await client.rpc.add({ a: 2, b: 40 })).toBe(42);
+    });
+
+    it('refuses calls past maxPendingCalls with TOO_MANY_PENDING, on the client and on the server', async () => {
+      // The client's own limit (default 1024) refuses the next call at once.
+      const running = Array.from({ length: DEFAULT_MAX_PENDING_CALLS }, () => client.rpc.sleep({ ms: 300 }));
+      const local = await rejection(client.rpc.add({ a: 1, b: 1 }));
+      expect([local.code, local.data]).toEqual([ErrorCode.TOO_MANY_PENDING, { limit: 'maxPendingCalls', value: DEFAULT_MAX_PENDING_CALLS }]);
+      expect((await Promise.all(running)).every((r) => r === 'done')).toBe(true);
+      // A client that allows itself more meets the server's limit (default 1024 per connection).
+      const eager = await peer.connectWith(calc, { maxPendingCalls: 2000 });
+      try {
+        const outcomes = await Promise.allSettled(Array.from({ length: 1100 }, () => eager.rpc.sleep({ ms: 300 })));
+        const refused = outcomes.filter((o) => o.status === 'rejected');
+        expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBe(DEFAULT_MAX_PENDING_CALLS);
+        expect(refused.length).toBe(1100 - DEFAULT_MAX_PENDING_CALLS);
+        expect(refused.every((o) => (o.reason as ProcwireError).code === ErrorCode.TOO_MANY_PENDING)).toBe(true);
+        expect(await eager.rpc.add({ a: 20, b: 22 })).toBe(42);
+      } finally {
+        await eager.close();
+      }
+    });
+
+    it.skipIf(process.platform === 'win32')('flags a stopped server within 3 s (heartbeat) and resumes cleanly', async () => {
+      // SIGSTOP does not exist on Windows.
+      expect(client.responsive).toBe(true);
+      peer.server.kill('SIGSTOP');
+      const stoppedAt = performance.now();
+      let during: Promise<number> | undefined;
+      try {
+        during = client.rpc.add({ a: 1, b: 2 });
+        while (client.responsive && performance.now() - stoppedAt < 5000) await sleep(20);
+        const flaggedAfter = performance.now() - stoppedAt;
+        expect(client.responsive).toBe(false);
+        expect(flaggedAfter).toBeLessThan(3000 + 250);
+      } finally {
+        peer.server.kill('SIGCONT');
+      }
+      // The call made while the server was stopped completes; nothing failed.
+      expect(await during).toBe(3);
+      for (let tries = 0; tries < 50 && !client.responsive; tries++) await sleep(20);
+      expect(client.responsive).toBe(true);
+      expect(await client.rpc.add({ a: 2, b: 2 })).toBe(4);
     });
 
     it('rejects pending calls and open streams with PEER_GONE when the server dies', async () => {

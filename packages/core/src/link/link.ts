@@ -65,6 +65,12 @@ export interface Link {
    * cannot write at once, it copies). Links without it get joined frames.
    */
   sendParts?(parts: readonly Uint8Array[], length: number): boolean;
+  /**
+   * Bytes accepted by `send` that the peer has not taken yet (in this
+   * process's queues and the OS buffers it can see). The server drops a
+   * connection whose backlog passes its send-queue limit.
+   */
+  readonly bufferedBytes: number;
   /** Flushes what is queued, then closes. Resolves once closed. */
   close(): Promise<void>;
   /** Closes at once, dropping what is queued. */

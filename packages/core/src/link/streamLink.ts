@@ -64,6 +64,10 @@ class StreamLink implements Link {
     return this.ended;
   }
 
+  get bufferedBytes(): number {
+    return this.queuedBytes + this.output.writableLength;
+  }
+
   start(events: LinkEvents): void {
     this.events = events;
     const onFrames = (source: Buffer, start: number, end: number) => {

@@ -18,9 +18,11 @@ import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
 import { encode } from '../wire/codec.js';
 import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
-import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
+import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION, REFUSED_NOTIFICATION } from '../wire/constants.js';
 import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
+import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
+import { checkCount, DEFAULT_MAX_PENDING_CALLS } from './serverLimits.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -34,6 +36,21 @@ export interface ClientOptions {
   readonly handshakeTimeoutMs?: number;
   /** Validate outputs, event payloads and stream items (default true). */
   readonly validate?: boolean;
+  /**
+   * Calls and streams this client may have running at once (default 1024);
+   * the next is refused at once with TOO_MANY_PENDING.
+   */
+  readonly maxPendingCalls?: number;
+  /**
+   * After this long without a frame from the server the client sends a
+   * `$/ping`; after twice as long it calls `onUnresponsive` (default 1000 ms;
+   * 0 turns the heartbeat off). Calls keep their own timeouts either way.
+   */
+  readonly heartbeatMs?: number;
+  /** The server has sent nothing for `silentMs` (it may be stopped, or stuck in a long synchronous task). */
+  readonly onUnresponsive?: (silentMs: number) => void;
+  /** The server answers again after `onUnresponsive`. */
+  readonly onResponsive?: () => void;
   /**
    * Called for problems no caller can be told about: an event payload the
    * schema rejected, a malformed message. Default: a process warning.
@@ -52,6 +69,8 @@ export interface Client<C extends Channel<any> = Channel<any>> {
   on<E extends EventName<C>>(event: E, listener: EventListener<C, E>): this;
   once<E extends EventName<C>>(event: E, listener: EventListener<C, E>): this;
   off<E extends EventName<C>>(event: E, listener?: EventListener<C, E>): this;
+  /** False while the heartbeat finds the server silent (see `heartbeatMs`). */
+  readonly responsive: boolean;
   /** Resolves when the link is gone; with the error when the peer went away. */
   readonly closed: Promise<ProcwireError | undefined>;
   /** Rejects what is pending with CLOSED, then closes the link. */
@@ -92,10 +111,14 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   readonly closed: Promise<ProcwireError | undefined>;
   private readonly routes: Map<string, Route>;
   private readonly pending = new Map<number, PendingCall>();
+  /** Ids of heartbeat pings awaiting their answer (kept in `pending` so ids are not reused). */
+  private readonly pings = new Set<number>();
   private readonly streams = new Map<number, ClientStreamImpl<unknown>>();
   private readonly emitter = new EventEmitter();
   private readonly callTimeoutMs: number;
+  private readonly maxPendingCalls: number;
   private readonly validateOutput: boolean;
+  private heartbeat: Heartbeat | undefined;
   private nextId = 0;
   /** The smaller of this link's limit and the one the server announced. */
   private maxFrameBytes: number;
@@ -113,6 +136,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     this.routes = buildRoutes(channel);
     this.maxFrameBytes = link.capabilities.maxFrameBytes;
     this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
+    this.maxPendingCalls = checkCount('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000);
+    const heartbeatMs = checkTimeout(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 'heartbeatMs');
     this.validateOutput = options.validate ?? true;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -126,12 +151,43 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     }
     Object.freeze(this.rpc);
     Object.freeze(this.stream);
+    if (heartbeatMs > 0) this.heartbeat = this.startHeartbeat(heartbeatMs);
     link.start({
-      frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
+      frames: (source, start, end) => {
+        this.heartbeat?.heard();
+        decodeFrames(source, start, end, this.onMessage, this.onUndecodable);
+      },
       drain: () => {},
       malformed: (error) => this.onUndecodable(error),
       close: (error) => this.onLinkClose(error),
     });
+  }
+
+  private startHeartbeat(intervalMs: number): Heartbeat {
+    return new Heartbeat(intervalMs, {
+      ping: () => {
+        // Only after the handshake, and never counted against the caller's limit.
+        if (this.helloWaiter || this.ended) return;
+        const id = this.allocateId();
+        const entry: PendingCall = {
+          resolve: () => {},
+          reject: () => {},
+          route: PING_ROUTE,
+          timer: undefined,
+          signal: undefined,
+          onAbort: undefined,
+        };
+        this.pings.add(id);
+        this.pending.set(id, entry);
+        this.link.send(encode([MessageType.REQUEST, id, PING_METHOD, []]));
+      },
+      unresponsive: (silentMs) => this.options.onUnresponsive?.(silentMs),
+      responsive: () => this.options.onResponsive?.(),
+    });
+  }
+
+  get responsive(): boolean {
+    return this.heartbeat?.responsive ?? true;
   }
 
   async handshake(timeoutMs: number): Promise<void> {
@@ -199,6 +255,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       return Promise.reject(new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
     }
     const timeoutMs = options?.timeoutMs === undefined ? this.callTimeoutMs : checkTimeout(options.timeoutMs, 'timeoutMs');
+    if (this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls) {
+      return Promise.reject(this.tooManyPending(route.wireName));
+    }
     let frame: EncodedFrame;
     const id = this.allocateId();
     try {
@@ -235,6 +294,14 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     });
   }
 
+  private tooManyPending(what: string): ProcwireError {
+    return new ProcwireError(
+      ErrorCode.TOO_MANY_PENDING,
+      `${what}: this client already runs maxPendingCalls (${this.maxPendingCalls}) calls and streams`,
+      { data: { limit: 'maxPendingCalls', value: this.maxPendingCalls } },
+    );
+  }
+
   /** Gives up on a call locally and tells the server to stop its handler. */
   private abandon(id: number, error: ProcwireError): void {
     const entry = this.settle(id);
@@ -257,6 +324,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (message.length !== 4 || typeof id !== 'number') return this.report('malformed response');
     const entry = this.settle(id);
     if (!entry) return; // answer to a call already timed out or cancelled
+    if (this.pings.delete(id)) return; // any answer, even an error from a server of another kind, is a sign of life
     if (error !== null && error !== undefined) return entry.reject(errorFromWire(error));
     if (!this.validateOutput) return entry.resolve(result);
     const checked = validate(entry.route.output, result);
@@ -286,6 +354,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   openStream(stream: ClientStreamImpl<unknown>, method: string, input: unknown, credit: number): number | ProcwireError {
     if (this.ended) return this.ended;
+    if (this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls) return this.tooManyPending(method);
     const id = this.allocateId();
     let frame: Buffer;
     try {
@@ -387,12 +456,26 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'the endpoint did not answer the procwire handshake; is it a procwire server?'));
   }
 
+  /** The server will not serve this connection and says why (PROTOCOL.md, 5.1). */
+  private refused(params: unknown): void {
+    const waiter = this.helloWaiter!;
+    this.helloWaiter = undefined;
+    const reason = Array.isArray(params) ? (params[0] as { code?: unknown; message?: unknown } | undefined) : undefined;
+    const code = reason?.code === ErrorCode.TOO_MANY_CONNECTIONS ? ErrorCode.TOO_MANY_CONNECTIONS : ErrorCode.ACCESS_DENIED;
+    const text = typeof reason?.message === 'string' ? reason.message.slice(0, 1000) : 'the server refused the connection';
+    this.link.destroy();
+    waiter.reject(new ProcwireError(code, `the server refused the connection: ${text}`));
+  }
+
   private readonly onMessage = (message: unknown): boolean | void => {
     if (this.link.closed) return false;
     const first = Array.isArray(message) ? message[0] : undefined;
     // Events may precede the hello: a server sends them to every connection,
     // even one whose hello it has not read yet.
     if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) return this.failHandshake();
+    if (this.helloWaiter && first === MessageType.NOTIFICATION && (message as unknown[])[1] === REFUSED_NOTIFICATION) {
+      return this.refused((message as unknown[])[2]);
+    }
     if (!Array.isArray(message)) return this.report('a message must be an array');
     switch (message[0]) {
       case MessageType.RESPONSE:
@@ -437,6 +520,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   // ----------------------------------------------------------- lifecycle
 
   private failEverything(error: ProcwireError): void {
+    this.heartbeat?.stop();
+    this.pings.clear();
     for (const id of [...this.pending.keys()]) this.settle(id)?.reject(error);
     for (const stream of this.streams.values()) stream.onEnd(error);
     this.streams.clear();
@@ -472,6 +557,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     return this.close();
   }
 }
+
+/** The route a heartbeat ping is filed under while it waits (never validated: its answer is discarded). */
+const PING_ROUTE: Route = { kind: 'rpc', name: PING_METHOD, wireName: PING_METHOD } as Route;
 
 function checkTimeout(value: number, name: string): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {

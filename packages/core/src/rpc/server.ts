@@ -4,11 +4,12 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link, LinkAcceptor } from '../link/link.js';
 import { encode } from '../wire/codec.js';
-import { MessageType } from '../wire/constants.js';
+import { MessageType, REFUSED_NOTIFICATION } from '../wire/constants.js';
 import type { CallContext } from './callContext.js';
 import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
 import { buildRoutes, type Route } from './routes.js';
-import { type AllowRule, type ServerLimits } from './serverLimits.js';
+import { Admission } from './admission.js';
+import { compileAllow, resolveServerLimits, type AllowRule, type ServerLimits } from './serverLimits.js';
 
 export interface ServerOptions extends Partial<ServerLimits> {
   /**
@@ -35,13 +36,21 @@ export interface CloseOptions {
 export interface ServerStats {
   readonly connections: number;
   readonly protocolErrors: number;
+  /** Connections refused on arrival (allow rule, connection limits). */
+  readonly refused: number;
+  /** Connections dropped because they read too slowly (send-queue limit). */
+  readonly slowConsumers: number;
 }
 
 export interface Server<C extends Channel<any> = Channel<any>> {
   readonly channel: C;
   /** The endpoint URL clients connect to (with the real port for `tcp://host:0`). */
   readonly url: string;
-  /** Sends an event to every connected client. Returns how many it was sent to. */
+  /**
+   * Sends an event to every connected client. Returns how many it was sent to.
+   * A client that has more than `maxSendQueueBytes` waiting is dropped with
+   * SEND_QUEUE_FULL rather than left to grow the server's memory.
+   */
   emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number;
   readonly stats: ServerStats;
   /** Resolves when the server has stopped (closed by its user, or its only link ended). */
@@ -77,7 +86,10 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   readonly routes: Map<string, Route>;
   readonly handlers: Record<string, (input: unknown, ctx: CallContext) => unknown>;
   readonly validateInput: boolean;
+  readonly limits: ServerLimits;
   readonly closed: Promise<void>;
+  private readonly admission: Admission;
+  private slowConsumers = 0;
   private readonly connections = new Set<ServerConnection>();
   private readonly eventNames = new Map<string, string>();
   private protocolErrors = 0;
@@ -99,6 +111,8 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     this.routes = buildRoutes(channel);
     this.handlers = checkHandlers(channel, this.routes, handlers);
     this.validateInput = options.validate ?? true;
+    this.limits = resolveServerLimits(options);
+    this.admission = new Admission(this.limits, compileAllow(options.allow));
     for (const route of this.routes.values()) {
       if (route.kind === 'event') this.eventNames.set(route.name, route.wireName);
     }
@@ -119,7 +133,12 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   }
 
   get stats(): ServerStats {
-    return { connections: this.connections.size, protocolErrors: this.protocolErrors };
+    return {
+      connections: this.connections.size,
+      protocolErrors: this.protocolErrors,
+      refused: this.admission.refused,
+      slowConsumers: this.slowConsumers,
+    };
   }
 
   private accept(link: Link): void {
@@ -127,10 +146,36 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
       link.destroy();
       return;
     }
+    const refusal = this.admission.enter(link.peer);
+    if (refusal) return this.refuse(link, refusal);
     const connection = new ServerConnection(link, this as ServerConnectionHost);
     // A link may fail while it starts (its peer broke the protocol at once):
     // then the connection is over before it could be counted.
-    if (!connection.isClosed) this.connections.add(connection);
+    if (connection.isClosed) this.admission.leave(link.peer);
+    else this.connections.add(connection);
+  }
+
+  /**
+   * Tells the peer why (a procwire client reports it from connect) and hangs
+   * up. Its frames are never decoded: the link starts with a receiver that
+   * drops them.
+   */
+  private refuse(link: Link, reason: ProcwireError): void {
+    this.options.onRefused?.(reason, link.peer);
+    link.start({ frames: () => {}, drain: () => {}, close: () => {} });
+    link.send(encode([MessageType.NOTIFICATION, REFUSED_NOTIFICATION, [{ code: reason.code, message: reason.message }]]));
+    void link.close();
+  }
+
+  sendQueueOverflow(connection: ServerConnection): void {
+    this.slowConsumers++;
+    const error = new ProcwireError(
+      ErrorCode.SEND_QUEUE_FULL,
+      `the client read too slowly: more than maxSendQueueBytes (${this.limits.maxSendQueueBytes}) waited to be sent to it`,
+      { data: { limit: 'maxSendQueueBytes', value: this.limits.maxSendQueueBytes } },
+    );
+    this.options.onRefused?.(error, connection.peer);
+    connection.destroy(error);
   }
 
   emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number {
@@ -145,10 +190,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     const frame = encode([MessageType.NOTIFICATION, name, [payload]]);
     let sent = 0;
     for (const connection of this.connections) {
-      if (frame.length <= connection.link.capabilities.maxFrameBytes) {
-        connection.sendFrame(frame);
-        sent++;
-      }
+      if (frame.length <= connection.link.capabilities.maxFrameBytes && connection.sendFrame(frame)) sent++;
     }
     return sent;
   }
@@ -159,7 +201,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   }
 
   connectionClosed(connection: ServerConnection): void {
-    this.connections.delete(connection);
+    if (this.connections.delete(connection)) this.admission.leave(connection.peer);
     if (this.acceptorEnded && this.connections.size === 0) void this.close();
   }
 

@@ -6,11 +6,12 @@ import type { Link } from '../link/link.js';
 import { encode } from '../wire/codec.js';
 import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
-import { MAX_MSGID, MessageType, PROTOCOL_VERSION } from '../wire/constants.js';
+import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorForWire, toProcwireError } from '../wire/errors.js';
 import { ServerStream } from '../streams/serverStream.js';
 import { CallContext } from './callContext.js';
 import type { Route } from './routes.js';
+import type { ServerLimits } from './serverLimits.js';
 
 /** What a connection needs from the server that owns it. */
 export interface ServerConnectionHost {
@@ -19,6 +20,9 @@ export interface ServerConnectionHost {
   readonly routes: ReadonlyMap<string, Route>;
   readonly handlers: Readonly<Record<string, (input: unknown, ctx: CallContext) => unknown>>;
   readonly validateInput: boolean;
+  readonly limits: ServerLimits;
+  /** The connection's backlog passed maxSendQueueBytes: the server drops it. */
+  sendQueueOverflow(connection: ServerConnection): void;
   /** A peer broke the protocol in a way that did not end the connection. */
   reportProtocolError(error: ProcwireError, peer: PeerInfo): void;
   connectionClosed(connection: ServerConnection, error?: Error): void;
@@ -62,9 +66,27 @@ export class ServerConnection {
     return this.link.peer;
   }
 
-  /** Sends an already-encoded frame (events are encoded once for all clients). */
+  /**
+   * Sends an already-encoded frame (events are encoded once for all clients).
+   * False when the connection is gone, or was dropped because its backlog
+   * passed the send-queue limit.
+   */
   sendFrame(frame: EncodedFrame): boolean {
-    return sendEncoded(this.link, frame);
+    if (this.closed) return false;
+    sendEncoded(this.link, frame);
+    return this.withinSendQueue();
+  }
+
+  /** Checks the backlog after a send; a connection over the limit is dropped. */
+  private withinSendQueue(): boolean {
+    if (this.link.bufferedBytes <= this.host.limits.maxSendQueueBytes) return true;
+    this.host.sendQueueOverflow(this);
+    return false;
+  }
+
+  /** Ends the connection at once: running handlers are aborted, nothing more is sent. */
+  destroy(error: ProcwireError): void {
+    this.link.destroy(error);
   }
 
   /** In-flight calls and open streams. */
@@ -163,6 +185,7 @@ export class ServerConnection {
     }
     const route = this.host.routes.get(method);
     if (route === undefined || route.kind !== 'rpc') {
+      if (method === PING_METHOD) return this.sendEncoded(MessageType.RESPONSE, id, null, null);
       const hint = route?.kind === 'stream' ? ' (it is a stream; plain requests cannot call it)' : '';
       return this.respondError(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no method "${method}"${hint}`));
     }
@@ -170,6 +193,7 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.respondError(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
+    if (this.busy >= this.host.limits.maxPendingCalls) return this.respondError(id, this.tooManyPending());
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.respondError(id, input);
     const ctx = new CallContext(this.link.peer, method);
@@ -242,6 +266,7 @@ export class ServerConnection {
       frame = encode([type, id, errorForWire(tooLarge, this.procwirePeer), null]);
     }
     sendEncoded(this.link, frame);
+    this.withinSendQueue();
   }
 
   private respondError(id: number, error: ProcwireError): void {
@@ -286,6 +311,7 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.endStreamEarly(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
+    if (this.busy >= this.host.limits.maxPendingCalls) return this.endStreamEarly(id, this.tooManyPending());
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.endStreamEarly(id, input);
     const ctx = new CallContext(this.link.peer, route.wireName);
@@ -299,6 +325,13 @@ export class ServerConnection {
     const checked = validate(route.input, input);
     if (checked instanceof Promise) checked.then(start, (e) => stream.fail(toProcwireError(e)));
     else start(checked);
+  }
+
+  private tooManyPending(): ProcwireError {
+    const limit = this.host.limits.maxPendingCalls;
+    return new ProcwireError(ErrorCode.TOO_MANY_PENDING, `this connection already runs maxPendingCalls (${limit}) calls and streams`, {
+      data: { limit: 'maxPendingCalls', value: limit },
+    });
   }
 
   private endStreamEarly(id: number, error: ProcwireError): void {

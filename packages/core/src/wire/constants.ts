@@ -39,3 +39,13 @@ export const METHOD_SEPARATOR = '.';
 
 /** Only this msgpack extension type is accepted from a peer: the timestamp (Date). */
 export const ACCEPTED_EXTENSION_TYPES: ReadonlySet<number> = new Set([-1]);
+
+/**
+ * Method names that start with this are the protocol's own; a channel's
+ * wire names (`channel.member`) can never take this form.
+ */
+export const RESERVED_METHOD_PREFIX = '$/';
+/** Notification a server sends before hanging up on a connection it will not serve: [2, "$/refused", [{code, message}]]. */
+export const REFUSED_NOTIFICATION = '$/refused';
+/** Request a client sends to check that its server still answers: [0, msgid, "$/ping", []]. */
+export const PING_METHOD = '$/ping';

@@ -12,6 +12,9 @@ export function interceptLink(inner: Link, intercept: (events: LinkEvents) => Pa
     get closed() {
       return inner.closed;
     },
+    get bufferedBytes() {
+      return inner.bufferedBytes;
+    },
     send: (frame) => inner.send(frame),
     close: () => inner.close(),
     destroy: (error) => inner.destroy(error),

@@ -123,6 +123,10 @@ export class MessageLink implements Link {
     this.events?.frames(frame, 0, frame.length);
   }
 
+  get bufferedBytes(): number {
+    return this.options.writer.queuedBytes + this.outgoingBytes;
+  }
+
   send(frame: Uint8Array): boolean {
     if (this.ended) return false;
     if (frame.length > this.room) {

@@ -90,6 +90,10 @@ export class ShmLink implements Link {
   private readonly closeWaiters: Array<() => void> = [];
   private readonly flushWaiters: Array<() => void> = [];
 
+  get bufferedBytes(): number {
+    return this.batchBytes + this.queuedBytes;
+  }
+
   constructor(private readonly options: ShmLinkOptions) {
     this.peer = options.peer;
     this.channel = options.channel;
