@@ -1,5 +1,6 @@
 export { serve, connect, DEFAULT_SHUTDOWN_GRACE_MS, type ServeOptions, type ConnectOptions } from './serve.js';
 export { spawn, type SpawnOptions, type Worker } from './spawn.js';
+export { type ReconnectOptions } from './reconnect.js';
 export { availableSchemes, registerTransport, resolveEndpoint } from './registry.js';
 export { parseEndpoint, type Endpoint } from './internal/endpoint.js';
 export type { Transport, ListenOptions, AccessMode, SharedSecret, TlsServerOptions, TlsClientOptions } from './internal/transport.js';

@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
+import { reconnectingClient, resolveBackoff, type ReconnectOptions } from './reconnect.js';
 import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
 import { closeOnSignals } from './signals.js';
 
@@ -44,7 +45,16 @@ export interface ConnectOptions extends ClientOptions {
   readonly secret?: SharedSecret;
   /** `tcp:` only: connect over TLS (`true`: trust Node's bundled roots). */
   readonly tls?: TlsClientOptions | true;
+  /**
+   * Connect again, with backoff, whenever the connection is lost (`true`
+   * for the default backoff). Calls in flight then fail with PEER_GONE and
+   * are never replayed; calls made while disconnected fail at once.
+   */
+  readonly reconnect?: boolean | ReconnectOptions;
 }
+
+/** Endpoints a client cannot dial again: the connection was inherited from a parent. */
+const INHERITED_SCHEMES = new Set(['socketpair', 'pipe']);
 
 /**
  * Serves `channel` at the endpoint URL with the given handlers. Resolves once
@@ -87,13 +97,18 @@ export async function connect<C extends Channel<any>>(
   options: ConnectOptions = {},
 ): Promise<Client<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
-  const link = await transport.connect(endpoint, {
-    limits: options.limits,
-    waitMs: options.waitMs,
-    secret: options.secret,
-    tls: options.tls,
-  });
-  return createClient(channel, link, options);
+  const open = async (waitMs: number | undefined) => {
+    const link = await transport.connect(endpoint, { limits: options.limits, waitMs, secret: options.secret, tls: options.tls });
+    return createClient(channel, link, options);
+  };
+  if (options.reconnect === undefined || options.reconnect === false) return open(options.waitMs);
+  if (INHERITED_SCHEMES.has(transport.scheme)) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`);
+  }
+  const reconnect = options.reconnect === true ? {} : options.reconnect;
+  resolveBackoff(reconnect);
+  const first = await open(options.waitMs);
+  return reconnectingClient(channel, first, () => open(0), reconnect);
 }
 
 /**

@@ -65,6 +65,9 @@ export async function spawn<C extends Channel<any>>(
   module: string | URL,
   options: SpawnOptions = {},
 ): Promise<Worker<C>> {
+  if (options.reconnect !== undefined && options.reconnect !== false) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: reconnect is for dialled endpoints; a worker that exits is restarted by spawning it again');
+  }
   const via = options.via ?? 'socketpair:';
   const wire = WIRINGS[via];
   if (!wire) {
