@@ -125,6 +125,10 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
+  /** Set when the server sent `$/refused` instead of its hello. */
+  private refusal: ProcwireError | undefined;
+  /** Set once the server's hello arrived. */
+  private helloDone = false;
   /** Set while the handshake is in progress. */
   private helloWaiter: { resolve(hello: unknown): void; reject(error: ProcwireError): void } | undefined;
 
@@ -192,6 +196,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   async handshake(timeoutMs: number): Promise<void> {
     const answer = await new Promise<unknown>((resolve, reject) => {
+      if (this.refusal) return reject(this.refusal);
       const timer = setTimeout(() => {
         reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -207,7 +212,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       };
       void this.closed.then((error) => {
         clearTimeout(timer);
-        reject(error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
+        reject(this.refusal ?? error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
       });
       this.link.send(
         encode([MessageType.HELLO, { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version }]),
@@ -458,13 +463,16 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   /** The server will not serve this connection and says why (PROTOCOL.md, 5.1). */
   private refused(params: unknown): void {
-    const waiter = this.helloWaiter!;
+    // It may come before handshake() started waiting (a link that delivers
+    // what arrived early as soon as it starts): then handshake() finds it.
+    const waiter = this.helloWaiter;
     this.helloWaiter = undefined;
     const reason = Array.isArray(params) ? (params[0] as { code?: unknown; message?: unknown } | undefined) : undefined;
     const code = reason?.code === ErrorCode.TOO_MANY_CONNECTIONS ? ErrorCode.TOO_MANY_CONNECTIONS : ErrorCode.ACCESS_DENIED;
     const text = typeof reason?.message === 'string' ? reason.message.slice(0, 1000) : 'the server refused the connection';
+    this.refusal = new ProcwireError(code, `the server refused the connection: ${text}`);
     this.link.destroy();
-    waiter.reject(new ProcwireError(code, `the server refused the connection: ${text}`));
+    waiter?.reject(this.refusal);
   }
 
   private readonly onMessage = (message: unknown): boolean | void => {
@@ -473,7 +481,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     // Events may precede the hello: a server sends them to every connection,
     // even one whose hello it has not read yet.
     if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) return this.failHandshake();
-    if (this.helloWaiter && first === MessageType.NOTIFICATION && (message as unknown[])[1] === REFUSED_NOTIFICATION) {
+    if (!this.helloDone && first === MessageType.NOTIFICATION && (message as unknown[])[1] === REFUSED_NOTIFICATION) {
       return this.refused((message as unknown[])[2]);
     }
     if (!Array.isArray(message)) return this.report('a message must be an array');
@@ -496,6 +504,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         return stream.onEnd(error === null || error === undefined ? undefined : errorFromWire(error));
       }
       case MessageType.HELLO: {
+        this.helloDone = true;
         const waiter = this.helloWaiter;
         this.helloWaiter = undefined;
         if (!waiter) return this.report('unexpected hello');

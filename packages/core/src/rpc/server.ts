@@ -28,6 +28,11 @@ export interface ServerOptions extends Partial<ServerLimits> {
   readonly onProtocolError?: (error: ProcwireError, peer: PeerInfo) => void;
 }
 
+/** How long a refused connection may stay open for its peer to read why. */
+const REFUSAL_LINGER_MS = 1000;
+/** Past this many refused connections waiting for their peers, the next is closed at once. */
+const MAX_LINGERING_REFUSALS = 64;
+
 export interface CloseOptions {
   /** How long running calls and streams may take to finish (default 0: stop them at once). */
   readonly graceMs?: number;
@@ -90,6 +95,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   readonly closed: Promise<void>;
   private readonly admission: Admission;
   private slowConsumers = 0;
+  private lingeringRefusals = 0;
   private readonly connections = new Set<ServerConnection>();
   private readonly eventNames = new Map<string, string>();
   private protocolErrors = 0;
@@ -157,14 +163,31 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
 
   /**
    * Tells the peer why (a procwire client reports it from connect) and hangs
-   * up. Its frames are never decoded: the link starts with a receiver that
-   * drops them.
+   * up once the peer has read it and left, or after REFUSAL_LINGER_MS. The
+   * link starts with a receiver that drops every frame: none is decoded.
+   * Closing at once could lose the notice (one-way transports tear down the
+   * whole pair with one side), so refusals linger, but never more than
+   * MAX_LINGERING_REFUSALS at a time.
    */
   private refuse(link: Link, reason: ProcwireError): void {
     this.options.onRefused?.(reason, link.peer);
-    link.start({ frames: () => {}, drain: () => {}, close: () => {} });
+    let timer: NodeJS.Timeout | undefined;
+    link.start({
+      frames: () => {},
+      drain: () => {},
+      close: () => {
+        clearTimeout(timer);
+        this.lingeringRefusals--;
+      },
+    });
+    this.lingeringRefusals++;
     link.send(encode([MessageType.NOTIFICATION, REFUSED_NOTIFICATION, [{ code: reason.code, message: reason.message }]]));
-    void link.close();
+    if (this.lingeringRefusals > MAX_LINGERING_REFUSALS) {
+      void link.close();
+      return;
+    }
+    timer = setTimeout(() => link.destroy(), REFUSAL_LINGER_MS);
+    timer.unref();
   }
 
   sendQueueOverflow(connection: ServerConnection): void {

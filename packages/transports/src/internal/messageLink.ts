@@ -79,6 +79,8 @@ export class MessageLink implements Link {
   private outgoing: Uint8Array[] = [];
   private outgoingBytes = 0;
   private flushScheduled = false;
+  /** Messages that arrived before start(); undefined once started. */
+  private early: Array<[number, Buffer]> | undefined = [];
 
   constructor(private readonly options: MessageLinkOptions) {
     this.limits = resolveFrameLimits(options.limits);
@@ -94,11 +96,20 @@ export class MessageLink implements Link {
 
   start(events: LinkEvents): void {
     this.events = events;
+    const early = this.early;
+    this.early = undefined;
+    for (const [kind, payload] of early ?? []) this.receive(kind, payload);
   }
 
   /** One message's payload for this connection (the caller strips the header). */
   receive(kind: number, payload: Buffer): void {
     if (this.ended) return;
+    if (this.early) {
+      // The reader runs before the receiver is installed (a server may speak
+      // first, e.g. to refuse the connection): keep what came, in order.
+      this.early.push([kind, Buffer.from(payload)]);
+      return;
+    }
     if (kind === WHOLE_FRAMES) return this.receiveWholeFrames(payload);
     if (this.pieceBytes + payload.length > this.limits.maxFrameBytes) {
       return this.destroy(
