@@ -24,6 +24,7 @@ import { ringBell, segmentBytes, SegmentFile, TAIL_AT } from '../fixtures/shmHos
 import { fakeShmServer, sendOffer } from '../fixtures/shmHostileServer.js';
 import { codeOf } from '../helpers/errors.js';
 import { FIXTURES, startServerProcess, uniqueName, type ServerProcess } from '../helpers/processes.js';
+import { recordHardening } from '../helpers/hardenTally.js';
 
 /** Every named attack of shmHostilePeer.ts. */
 const NAMED_ATTACKS = [
@@ -177,6 +178,14 @@ describe.skipIf(process.platform !== 'linux')('shm:// against hostile peers', ()
       const notClosed = outcomes
         .filter((o) => !o.closed || o.ms > CLOSE_BOUND_MS)
         .map((o) => `${o.attack}: ${o.closed ? `closed after ${o.ms} ms` : 'not closed'} ${o.detail ?? ''}`);
+      recordHardening({
+        section: 'bad input',
+        name: 'shared-memory ring corruption (named + seeded random) over shm',
+        tried: outcomes.length,
+        passed: outcomes.length - notClosed.length,
+        lost: wrong.length,
+        detail: `slowest close ${slowest.ms} ms; healthy client ${calling.calls()} calls`,
+      });
       expect(notClosed, 'connections the server did not close in time').toEqual([]);
       expect(outcomes.length).toBe(2 * NAMED_ATTACKS.length + RANDOM_RUNS);
       expect(server.child.exitCode, 'the server process exited').toBeNull();
