@@ -13,6 +13,7 @@ import type {
 } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
+import { describePeerValue } from '../wire/describe.js';
 import type { Link } from '../link/link.js';
 import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
 import { encode } from '../wire/codec.js';
@@ -226,18 +227,18 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (hello.procwire !== PROTOCOL_VERSION) {
       mismatch = new ProcwireError(
         ErrorCode.PROTOCOL,
-        `the server speaks procwire protocol ${String(hello.procwire)}, this client speaks ${PROTOCOL_VERSION}`,
+        `the server speaks procwire protocol ${describePeerValue(hello.procwire)}, this client speaks ${PROTOCOL_VERSION}`,
       );
     } else if (hello.channel !== this.channel.name) {
       mismatch = new ProcwireError(
         ErrorCode.CHANNEL_MISMATCH,
-        `the server serves channel ${String(hello.channel)}, this client expects ${this.channel.name}`,
+        `the server serves channel ${describePeerValue(hello.channel)}, this client expects ${this.channel.name}`,
         { data: { server: hello.channel, client: this.channel.name } },
       );
     } else if (hello.version !== this.channel.version) {
       mismatch = new ProcwireError(
         ErrorCode.VERSION_MISMATCH,
-        `the server serves ${this.channel.name} version ${String(hello.version)}, this client expects version ${this.channel.version}`,
+        `the server serves ${this.channel.name} version ${describePeerValue(hello.version)}, this client expects version ${this.channel.version}`,
         { data: { server: hello.version, client: this.channel.version } },
       );
     }
@@ -513,7 +514,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         return waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'malformed hello from the server'));
       }
       default:
-        return this.report(`unexpected message type ${String(message[0])}`);
+        return this.report(`unexpected message type ${describePeerValue(message[0])}`);
     }
   };
 

@@ -2,6 +2,7 @@ import { describeIssues, issuesToData, validate, type Validation } from '../cont
 import type { PeerInfo } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
+import { describePeerValue } from '../wire/describe.js';
 import type { Link } from '../link/link.js';
 import { encode } from '../wire/codec.js';
 import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
@@ -152,7 +153,7 @@ export class ServerConnection {
       case MessageType.STREAM_CREDIT:
         return this.onCredit(message);
       default:
-        return this.protocolError(`unexpected message type ${String(message[0])}`);
+        return this.protocolError(`unexpected message type ${describePeerValue(message[0])}`);
     }
   };
 
@@ -305,7 +306,7 @@ export class ServerConnection {
     if (message.length !== 5 || !isMsgid(id) || !isCredit(credit)) return this.protocolError('malformed stream open');
     const route = typeof method === 'string' ? this.host.routes.get(method) : undefined;
     if (route === undefined || route.kind !== 'stream') {
-      return this.endStreamEarly(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no stream "${String(method)}"`));
+      return this.endStreamEarly(id, new ProcwireError(ErrorCode.METHOD_NOT_FOUND, `no stream "${describePeerValue(method)}"`));
     }
     if (this.draining) return this.endStreamEarly(id, this.draining);
     if (this.calls.has(id) || this.streams.has(id)) {

@@ -226,6 +226,9 @@ export class FrameDelimiter {
             if (depth >= maxDepth) this.tooDeep();
             stack[depth++] = count;
             opened = true;
+          } else if (depth >= maxDepth) {
+            // An empty array or map nests as deep as a full one.
+            this.tooDeep();
           }
           break;
         }
@@ -254,7 +257,6 @@ export class FrameDelimiter {
     const end = chunk.length;
     let i = start;
     let frameStart = start;
-    const max = this.limits.maxFrameBytes;
     while (i < end) {
       if (this.skip > 0) {
         const take = Math.min(this.skip, end - i);
@@ -303,7 +305,8 @@ export class FrameDelimiter {
         this.headerHave = 0;
       }
       this.frameBytes += need;
-      if (this.frameBytes > max) this.tooLarge(this.frameBytes);
+      // handleHeader checks the size, in the fast path's order (0xC1, extension
+      // type, element count before size), so a stream fails alike however it is cut.
       if (this.handleHeader(h, at, first, need)) {
         this.emit(chunk, frameStart, i, sink);
         if (stopAfterFrame) return i;
@@ -318,6 +321,7 @@ export class FrameDelimiter {
   private handleHeader(h: Uint8Array, at: number, first: number, need: number): boolean {
     switch (KIND[first] as Kind) {
       case Kind.Scalar:
+        if (this.frameBytes > this.limits.maxFrameBytes) this.tooLarge(this.frameBytes);
         return this.valueDone();
       case Kind.Bytes: {
         const len = need === 1 ? first & 0x1f : readLength(h, at + 1, need - 1);
@@ -329,7 +333,11 @@ export class FrameDelimiter {
       case Kind.Map: {
         let count = need === 1 ? first & 0x0f : readLength(h, at + 1, need - 1);
         if (KIND[first] === Kind.Map) count *= 2;
-        if (count === 0) return this.valueDone();
+        if (count === 0) {
+          if (this.open.length >= this.limits.maxDepth) this.tooDeep();
+          if (this.frameBytes > this.limits.maxFrameBytes) this.tooLarge(this.frameBytes);
+          return this.valueDone();
+        }
         this.elements += count;
         if (this.elements > this.limits.maxElements) this.tooManyElements();
         // Every element takes at least one byte: an impossible count fails now.
@@ -344,8 +352,8 @@ export class FrameDelimiter {
   }
 
   private startSkip(len: number): boolean {
-    if (len === 0) return this.valueDone();
     if (this.frameBytes + len > this.limits.maxFrameBytes) this.tooLarge(this.frameBytes + len);
+    if (len === 0) return this.valueDone();
     this.skip = len;
     return false;
   }
