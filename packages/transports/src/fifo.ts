@@ -17,19 +17,31 @@
  *   request and never opens its side is dropped after ACCEPT_TIMEOUT_MS.
  * - Stale names: a well-known FIFO nobody reads (connect gives ENXIO) is
  *   replaced; one a live server reads gives ADDRESS_IN_USE. Names owned by
- *   another user, or that are not FIFOs, are refused, never used.
+ *   another user, or that are not FIFOs, are refused (naming the owner),
+ *   never used.
+ * - Access: with `access: 'group'` the well-known FIFO is 0660 instead of
+ *   0600. A client of another user uses such a FIFO only when its mode is
+ *   exactly 0660 and its group is one of the client's; it then makes its
+ *   pair 0660 in that group, and the server takes a pair of another user only
+ *   then (in owner mode, only its own user's). The directory must let those
+ *   clients create their pairs in it (e.g. group-writable and sticky).
+ * - Peer credentials: the server's link carries the uid and gid of the
+ *   client's pair as the kernel recorded them when the client created it (a
+ *   FIFO has no SO_PEERCRED): the uid is the client's; the gid is its
+ *   effective gid, or the endpoint's group it moved the pair to (a user can
+ *   only give a file a group it is a member of). The pid is not known.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { interceptLink } from './internal/interceptLink.js';
-import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
@@ -60,19 +72,23 @@ function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
 
-/** A FIFO we may use: a FIFO, owned by this user. */
-function checkOwnFifo(info: Stats, path: string): void {
-  const uid = process.getuid?.();
+/** Which FIFOs of another user are acceptable (none unless a mode says so). */
+type ForeignRule = (info: Stats) => boolean;
+const OWN_ONLY: ForeignRule = () => false;
+/** A client takes a well-known FIFO another user shared with a group of the client's. */
+const SHARED_WITH_ME: ForeignRule = (info) => sharedWithMyGroup(info, objectMode('group'));
+
+/** A FIFO we may use: a FIFO, owned by this user or acceptable to `foreign`. */
+function checkFifo(info: Stats, path: string, foreign: ForeignRule): void {
+  const uid = ownUid();
   if (!info.isFIFO()) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} exists and is not a FIFO; not using it`);
-  if (uid !== undefined && info.uid !== uid) {
-    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} belongs to another user (uid ${info.uid}); not using it`);
-  }
+  if (uid !== undefined && info.uid !== uid && !foreign(info)) throw ownedByAnother(path, info.uid);
 }
 
 /** Opens a FIFO end and checks that what was opened is the FIFO that was checked (no swap in between). */
-function openChecked(path: string, flags: number): number {
+function openChecked(path: string, flags: number, foreign: ForeignRule = OWN_ONLY): number {
   const before = lstatSync(path);
-  checkOwnFifo(before, path);
+  checkFifo(before, path, foreign);
   const fd = openSync(path, flags | O_NONBLOCK);
   const after = fstatSync(fd);
   if (after.ino !== before.ino || after.dev !== before.dev) {
@@ -90,17 +106,17 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-function fifoLink(readFd: number, writeFd: number, address: string, options: ListenOptions): Link {
+function fifoLink(readFd: number, writeFd: number, peer: PeerInfo, options: ListenOptions): Link {
   const input = new Socket({ fd: readFd, readable: true, writable: false });
   const output = new Socket({ fd: writeFd, readable: false, writable: true });
-  return createStreamLink(input, output, { peer: { transport: 'fifo', address }, limits: options.limits, nativeDuplex: false });
+  return createStreamLink(input, output, { peer, limits: options.limits, nativeDuplex: false });
 }
 
-/** Creates the well-known FIFO, replacing a stale one; refuses a live server's. */
-function createWellKnown(path: string): void {
+/** Creates the well-known FIFO (exactly `mode`), replacing a stale one; refuses a live server's and another user's. */
+function createWellKnown(path: string, mode: number): void {
   for (let attempt = 0; ; attempt++) {
     try {
-      native.mkfifo(path, 0o600);
+      native.mkfifo(path, mode);
       return;
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
@@ -110,7 +126,7 @@ function createWellKnown(path: string): void {
         throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot create ${path}: ${(error as Error).message}`, { cause: error });
       }
     }
-    checkOwnFifo(lstatSync(path), path);
+    checkFifo(lstatSync(path), path, OWN_ONLY);
     let probe: number;
     try {
       probe = openSync(path, O_WRONLY | O_NONBLOCK);
@@ -126,12 +142,17 @@ function createWellKnown(path: string): void {
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const path = fifoPath(endpoint);
-  createWellKnown(path);
+  const access = checkAccess(options.access);
+  createWellKnown(path, objectMode(access));
   const requestFd = openChecked(path, O_RDONLY);
   // Holding a write end ourselves means the request FIFO never reports
   // end-of-file when a client closes its end after writing a request.
   const keepOpenFd = openSync(path, O_WRONLY | O_NONBLOCK);
-  const ino = fstatSync(requestFd).ino;
+  const { ino, gid: endpointGid } = fstatSync(requestFd);
+  // In group mode, a pair of another user is taken when its client shared
+  // it with the endpoint's group, exactly as a procwire client does.
+  const pairRule: ForeignRule =
+    access === 'group' ? (info) => (info.mode & 0o777) === objectMode('group') && info.gid === endpointGid : OWN_ONLY;
   const requests = new Socket({ fd: requestFd, readable: true, writable: false });
   let pending = '';
   let closing: Promise<void> | undefined;
@@ -141,18 +162,24 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     const names = pairNames(path, id);
     let writeFd: number | undefined;
     let readFd: number | undefined;
+    let client: Stats;
     try {
-      writeFd = openChecked(names.s2c, O_WRONLY); // ENXIO: the client is gone
-      readFd = openChecked(names.c2s, O_RDONLY);
+      writeFd = openChecked(names.s2c, O_WRONLY, pairRule); // ENXIO: the client is gone
+      readFd = openChecked(names.c2s, O_RDONLY, pairRule);
+      client = fstatSync(readFd);
+      // Both ends must be one client's: a request naming another's pair is dropped.
+      if (fstatSync(writeFd).uid !== client.uid) throw new Error('the pair has two owners');
     } catch {
       // The client gave up (or never was): its names are leftovers.
       if (writeFd !== undefined) closeSync(writeFd);
+      if (readFd !== undefined) closeSync(readFd);
       unlinkQuietly(names.c2s);
       unlinkQuietly(names.s2c);
       return;
     }
     // The client still has to open c2s by name; it removes both names then.
-    const link = fifoLink(readFd, writeFd, `fifo://${path} (client ${id.slice(0, 8)})`, options);
+    const peer: PeerInfo = { transport: 'fifo', address: `fifo://${path} (client ${id.slice(0, 8)})`, uid: client.uid, gid: client.gid };
+    const link = fifoLink(readFd, writeFd, peer, options);
     onLink(withAcceptTimeout(link));
   };
 
@@ -209,13 +236,16 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   const names = pairNames(path, id);
   const cleanup: number[] = [];
   try {
-    native.mkfifo(names.c2s, 0o600);
-    native.mkfifo(names.s2c, 0o600);
+    const sharedGid = await serverGroup(path, options.waitMs ?? 0);
+    for (const pairName of [names.c2s, names.s2c]) {
+      native.mkfifo(pairName, 0o600);
+      if (sharedGid !== undefined) sharePair(pairName, sharedGid);
+    }
     const readFd = openChecked(names.s2c, O_RDONLY);
     cleanup.push(readFd);
     await sendRequest(path, id, options.waitMs ?? 0);
     const writeFd = await openWhenServerReads(names.c2s);
-    return fifoLink(readFd, writeFd, `fifo://${path}`, { limits: options.limits });
+    return fifoLink(readFd, writeFd, { transport: 'fifo', address: `fifo://${path}` }, { limits: options.limits });
   } catch (error) {
     for (const fd of cleanup) closeSync(fd);
     throw error;
@@ -225,10 +255,37 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   }
 }
 
+/**
+ * Undefined when the well-known FIFO is this user's (the pair stays 0600);
+ * the endpoint's group when another user's server shared it with a group of
+ * ours (the pair is shared with that group, so that server can open it).
+ */
+function serverGroup(path: string, waitMs: number): Promise<number | undefined> {
+  return connectWithRetry(`fifo://${path}`, waitMs, async () => {
+    const info = lstatSync(path); // ENOENT: no server (yet)
+    try {
+      checkFifo(info, path, SHARED_WITH_ME);
+    } catch (error) {
+      if (!info.isFIFO()) throw error;
+      throw new ProcwireError(
+        ErrorCode.CONNECT_FAILED,
+        `fifo://${path} belongs to ${describeOwner(info.uid)}, who did not share it with a group of this process (mode 0660, group one of ours); not connecting`,
+      );
+    }
+    return info.uid === ownUid() ? undefined : info.gid;
+  });
+}
+
+/** Gives a fresh pair FIFO the endpoint's group, then opens it to that group: never open to another group. */
+function sharePair(path: string, gid: number): void {
+  lchownSync(path, -1, gid);
+  chmodSync(path, objectMode('group'));
+}
+
 /** Writes the request line in one write (atomic: far below PIPE_BUF). */
 function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
   return connectWithRetry(`fifo://${path}`, waitMs, async () => {
-    const fd = openChecked(path, O_WRONLY); // ENXIO: no server reads it (yet)
+    const fd = openChecked(path, O_WRONLY, SHARED_WITH_ME); // ENXIO: no server reads it (yet)
     try {
       writeSync(fd, `PWFIFO/1 ${id}\n`);
     } finally {
@@ -257,6 +314,7 @@ async function openWhenServerReads(path: string): Promise<number> {
 export const fifoTransport: Transport = {
   scheme: 'fifo',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  peerCredentials: true,
   listen,
   connect,
 };

@@ -25,18 +25,38 @@
  *   its reply queue's name as soon as the server has opened it.
  * - Limits: when creating a queue hits a kernel limit, the error names it and
  *   the setting to raise.
+ * - Access: queues are exactly 0600. With `access: 'group'` the server queue
+ *   is 0660 and the control socket moves from the private directory to
+ *   `<temp dir>/procwire-mq-<name>/sock` (directory 0750, socket 0660; see
+ *   groupEndpointDir), where clients look when the private one has none. A
+ *   client of another user takes such a server only when that directory is
+ *   the server's (its uid from SO_PEERCRED), exactly 0750 and of a group of
+ *   the client's; its reply queue is then 0660 in the server queue's group,
+ *   so the server can open it. A queue name another user holds is refused
+ *   (naming the owner), never removed.
+ * - Peer credentials: the server's link carries the pid, uid and gid the
+ *   kernel recorded for the control socket's client (SO_PEERCRED), and the
+ *   reply queue must belong to that uid.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
-import { native } from '@procwire/native';
+import { fchmodSync, fchownSync } from 'node:fs';
+import { ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
+import { native, type PeerCredentials } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { EarlyArrivals } from './internal/earlyArrivals.js';
-import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
-import { privateRuntimeDir } from './internal/runtimeDir.js';
-import { listenOnFile } from './socket.js';
+import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import {
+  groupEndpointDir,
+  makeGroupEndpointDir,
+  otherPath,
+  privateRuntimeDir,
+  removeGroupEndpointDir,
+  trustedGroupEndpointDir,
+} from './internal/runtimeDir.js';
+import { listenOnFile, peerCredentialsOf } from './socket.js';
 import { MessageLink } from './internal/messageLink.js';
 import { MqReader, MqWriter } from './internal/mqPorts.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
@@ -63,6 +83,11 @@ export function controlPath(name: string): string {
   return join(privateRuntimeDir(), `mq-${name.slice(1)}.sock`);
 }
 
+/** The control socket of a server with `access: 'group'`, in its group endpoint directory. */
+export function groupControlPath(name: string): string {
+  return join(groupEndpointDir('mq', name.slice(1)), 'sock');
+}
+
 /** Turns a failed mq_open into an error that says which limit and which setting. */
 function queueError(error: unknown, name: string, doing: string): ProcwireError {
   const code = (error as NodeJS.ErrnoException).code;
@@ -79,43 +104,104 @@ function queueError(error: unknown, name: string, doing: string): ProcwireError 
   );
 }
 
-function checkOwner(mqd: number, name: string): void {
-  const uid = process.getuid?.();
+/** Closes the queue and refuses it unless `accepts` its owner and mode. */
+function checkQueue(mqd: number, name: string, accepts: (info: { uid: number; gid: number; mode: number }) => boolean): void {
   const info = native.fstat(mqd);
-  if (uid !== undefined && info.uid !== uid) {
+  if (!accepts(info)) {
     native.mqClose(mqd);
-    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `message queue ${name} belongs to another user (uid ${info.uid}); not using it`);
+    throw ownedByAnother(`message queue ${name}`, info.uid);
+  }
+}
+
+/** A Unix socket's connect, as a promise. */
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/** Whether a server answers on the control socket at `path`. */
+async function answers(path: string): Promise<boolean> {
+  try {
+    (await connectSocket(path)).destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the queue a crashed server of this user left (we hold the lock, so
+ * it is no live server's); one of another user is refused, never removed.
+ */
+function removeLeftQueue(name: string): void {
+  let mqd: number;
+  try {
+    mqd = native.mqOpen(name, native.constants.O_RDONLY, 0, 0, 0);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'EACCES') {
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `message queue ${name} exists and belongs to another user; not using it`, { cause: error });
+    }
+    throw error;
+  }
+  const owner = native.fstat(mqd).uid;
+  native.mqClose(mqd);
+  if (owner !== ownUid()) throw ownedByAnother(`message queue ${name}`, owner);
+  try {
+    native.mqUnlink(name);
+  } catch {
+    // gone meanwhile
   }
 }
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
   const name = queueName(endpoint);
+  const access = checkAccess(options.access);
   const control = createServer();
   const connections = new EarlyArrivals<Socket>();
   control.on('connection', connections.arrive);
-  const lockPath = controlPath(name);
+  const groupDir = access === 'group' ? groupEndpointDir('mq', name.slice(1)) : undefined;
+  const lockPath = groupDir ? groupControlPath(name) : controlPath(name);
   let lockIno: number;
+  const giveUp = () => {
+    control.close();
+    unlinkIfOurs(lockPath, lockIno);
+    if (groupDir) removeGroupEndpointDir(groupDir);
+  };
   try {
-    lockIno = (await listenOnFile(control, lockPath)).ino;
+    if (groupDir) makeGroupEndpointDir(groupDir);
+    lockIno = (await listenOnFile(control, lockPath, objectMode(access))).ino;
   } catch (error) {
     if (error instanceof ProcwireError && error.code === ErrorCode.ADDRESS_IN_USE) {
-      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on mq://${name}`, { cause: error });
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `cannot listen on mq://${name}: ${error.message}`, { cause: error });
     }
     throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on mq://${name}: ${(error as Error).message}`, { cause: error });
-  }
-  // We hold the lock, so a queue of that name is a crashed server's.
-  try {
-    native.mqUnlink(name);
-  } catch {
-    // none
   }
   const { O_RDONLY, O_CREAT, O_EXCL } = native.constants;
   let mqd: number;
   try {
-    mqd = native.mqOpen(name, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
+    // The same user's server in the other mode holds its lock elsewhere.
+    const otherLockPath = otherPath(() => (groupDir ? controlPath(name) : groupControlPath(name)));
+    if (otherLockPath !== undefined && (await answers(otherLockPath))) {
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on mq://${name} (at ${otherLockPath})`);
+    }
+    // We hold the lock, so a queue of that name is a crashed server's.
+    removeLeftQueue(name);
   } catch (error) {
-    control.close();
-    unlinkIfOurs(lockPath, lockIno);
+    giveUp();
+    throw error;
+  }
+  try {
+    mqd = native.mqOpen(name, O_RDONLY | O_CREAT | O_EXCL, objectMode(access), 0, 0);
+  } catch (error) {
+    giveUp();
     throw queueError(error, name, 'create');
   }
   const messageSize = native.mqGetAttr(mqd).messageSize;
@@ -130,6 +216,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     },
     () => {},
   );
+  const queueGid = native.fstat(mqd).gid;
   // Kernel queues outlive their processes and count against the user's limit.
   const removeNames = removeOnExit(() => {
     try {
@@ -138,7 +225,9 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
       // already gone
     }
     unlinkIfOurs(lockPath, lockIno);
+    if (groupDir) removeGroupEndpointDir(groupDir);
   });
+  const serving: Serving = { name, options, access, queueGid };
   let closing: Promise<void> | undefined;
   return {
     url: `mq://${name}`,
@@ -152,7 +241,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
           socket.off('data', onData);
           const match = HELLO_LINE.exec(line);
           if (!match) return socket.destroy();
-          const link = acceptClient(name, match[1]!, socket, options, (id) => links.delete(id));
+          const link = acceptClient(serving, match[1]!, socket, (id) => links.delete(id));
           if (!link) return socket.destroy();
           links.set(match[1]!, link);
           socket.write(ACK);
@@ -175,26 +264,39 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   };
 }
 
-function acceptClient(
-  name: string,
-  id: string,
-  socket: Socket,
-  options: ListenOptions,
-  forget: (id: string) => void,
-): MessageLink | undefined {
+interface Serving {
+  readonly name: string;
+  readonly options: ListenOptions;
+  readonly access: 'owner' | 'group';
+  /** The server queue's group: the group a client of another user shares its reply queue with. */
+  readonly queueGid: number;
+}
+
+function acceptClient(serving: Serving, id: string, socket: Socket, forget: (id: string) => void): MessageLink | undefined {
+  const { name, options, access, queueGid } = serving;
   const replyName = `${name}.${id}`;
+  const credentials = peerCredentialsOf(socket);
+  const uid = ownUid();
   let replyMqd: number;
   try {
     replyMqd = native.mqOpen(replyName, native.constants.O_WRONLY, 0, 0, 0);
-    checkOwner(replyMqd, replyName);
+    // The reply queue must be the connecting process's (no pointing the
+    // server at another client's queue), and of this user unless shared
+    // with the server queue's group in group mode.
+    checkQueue(replyMqd, replyName, (info) => {
+      if (credentials !== undefined && info.uid !== credentials.uid) return false;
+      if (info.uid === uid) return true;
+      return access === 'group' && (info.mode & 0o777) === objectMode('group') && info.gid === queueGid;
+    });
   } catch {
     return undefined;
   }
+  const peer: PeerInfo = { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})`, ...credentials };
   let link: MessageLink;
   const writer = new MqWriter(replyMqd, () => link.onWriterDrain(), (error) => link.destroy(error));
   link = new MessageLink({
     mechanism: 'message queue',
-    peer: { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})` },
+    peer,
     limits: options.limits,
     writer,
     prefix: Buffer.alloc(0),
@@ -208,35 +310,68 @@ function acceptClient(
   return link;
 }
 
+/**
+ * Connects to the server's control socket: the private one of this user's
+ * owner-mode server, else a group-mode server's. A server of another user
+ * is taken only from a group endpoint directory that is verifiably its.
+ */
+async function reachServer(name: string, waitMs: number): Promise<{ socket: Socket; serverUid: number | undefined }> {
+  const groupPath = groupControlPath(name);
+  const socket = await connectWithRetry(`mq://${name}`, waitMs, async () => {
+    try {
+      return { socket: await connectSocket(controlPath(name)), path: controlPath(name) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
+      try {
+        return { socket: await connectSocket(groupPath), path: groupPath };
+      } catch (groupError) {
+        // Nothing at either: the private one's error says it; else why the group one failed (EACCES).
+        throw (groupError as NodeJS.ErrnoException).code === 'ENOENT' ? error : groupError;
+      }
+    }
+  });
+  const credentials: PeerCredentials | undefined = peerCredentialsOf(socket.socket);
+  const uid = ownUid();
+  if (credentials !== undefined && credentials.uid !== uid) {
+    const dir = groupEndpointDir('mq', name.slice(1));
+    if (socket.path !== groupPath || !trustedGroupEndpointDir(dir, credentials.uid)) {
+      socket.socket.destroy();
+      throw new ProcwireError(
+        ErrorCode.CONNECT_FAILED,
+        `mq://${name} is served by ${describeOwner(credentials.uid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
+      );
+    }
+  }
+  return { socket: socket.socket, serverUid: credentials?.uid };
+}
+
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
   const name = queueName(endpoint);
   const id = randomBytes(ID_BYTES);
   const replyName = `${name}.${id.toString('hex')}`;
   const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = native.constants;
-  const socket = await connectWithRetry(`mq://${name}`, options.waitMs ?? 0, () =>
-    new Promise<Socket>((resolve, reject) => {
-      const s = createConnection(controlPath(name));
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    }),
-  );
+  const { socket, serverUid } = await reachServer(name, options.waitMs ?? 0);
+  const uid = ownUid();
   let replyMqd: number | undefined;
   let serverMqd: number | undefined;
   try {
     try {
-      replyMqd = native.mqOpen(replyName, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
-    } catch (error) {
-      throw queueError(error, replyName, 'create');
-    }
-    try {
       serverMqd = native.mqOpen(name, O_WRONLY, 0, 0, 0);
-      checkOwner(serverMqd, name);
+      checkQueue(serverMqd, name, (info) => info.uid === (serverUid ?? uid));
     } catch (error) {
       if (error instanceof ProcwireError) throw error;
       throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot open message queue ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      replyMqd = native.mqOpen(replyName, O_RDONLY | O_CREAT | O_EXCL, 0o600, 0, 0);
+      // Another user's server writes replies through the group it shares its own queue with.
+      if (serverUid !== undefined && serverUid !== uid) {
+        fchownSync(replyMqd, -1, native.fstat(serverMqd).gid);
+        fchmodSync(replyMqd, objectMode('group'));
+      }
+    } catch (error) {
+      throw queueError(error, replyName, 'create');
     }
     socket.write(`PWMQ/1 ${id.toString('hex')}\n`);
     await new Promise<void>((resolve, reject) => {
@@ -296,6 +431,7 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
 export const mqueueTransport: Transport = {
   scheme: 'mq',
   platforms: ['linux'],
+  peerCredentials: true,
   listen,
   connect,
 };

@@ -19,8 +19,9 @@ import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { native } from '@procwire/native';
 import { parseEndpoint } from './internal/endpoint.js';
-import { controlPath } from './mqueue.js';
-import { rendezvousPath } from './shm.js';
+import { removeGroupEndpointDir } from './internal/runtimeDir.js';
+import { controlPath, groupControlPath } from './mqueue.js';
+import { groupRendezvousPath, rendezvousPath } from './shm.js';
 
 export interface NamedObject {
   /** What it is. */
@@ -98,9 +99,15 @@ export async function listNamedObjects(url: string): Promise<NamedObject[]> {
     }
     case 'mq': {
       const name = endpoint.path;
-      const control = controlPath(name);
-      const live = isType(control, (s) => s.isSocket()) && (await socketAnswers(control));
-      if (isType(control, (s) => s.isSocket())) found.push({ kind: 'control-socket', name: control, state: live ? 'live' : 'stale' });
+      // The control socket is in the private directory, or in the group
+      // endpoint directory for a server in access 'group' mode.
+      let live = false;
+      for (const control of [controlPath(name), groupControlPath(name)]) {
+        if (!isType(control, (s) => s.isSocket())) continue;
+        const answers = await socketAnswers(control);
+        live ||= answers;
+        found.push({ kind: 'control-socket', name: control, state: answers ? 'live' : 'stale' });
+      }
       let queueExists = false;
       try {
         native.mqClose(native.mqOpen(name, native.constants.O_RDONLY, 0, 0, 0));
@@ -121,13 +128,18 @@ export async function listNamedObjects(url: string): Promise<NamedObject[]> {
     case 'shm': {
       const name = /^\/([A-Za-z0-9._-]{1,200})$/.exec(endpoint.path)?.[1];
       if (!name) throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${url}: expected shm:///name`);
-      const path = rendezvousPath(name);
-      if (isType(path, (s) => s.isSocket())) found.push({ kind: 'rendezvous-socket', name: path, state: seqpacketAnswers(path) ? 'live' : 'stale' });
+      for (const path of [rendezvousPath(name), groupRendezvousPath(name)]) {
+        if (isType(path, (s) => s.isSocket())) found.push({ kind: 'rendezvous-socket', name: path, state: seqpacketAnswers(path) ? 'live' : 'stale' });
+      }
       return found;
     }
     default:
       throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${url}: ${endpoint.scheme}: endpoints leave no named objects to list`);
   }
+}
+
+function endpointName(url: string): string {
+  return parseEndpoint(url).path;
 }
 
 /** Removes the stale named objects of the endpoint `url`; returns what was removed. Live ones are left alone. */
@@ -138,6 +150,10 @@ export async function removeStaleObjects(url: string): Promise<NamedObject[]> {
     try {
       if (object.kind === 'queue') native.mqUnlink(object.name);
       else unlinkSync(object.name);
+      // A group-mode server's socket sits in a directory of its own (0750), which goes with it.
+      if (object.name === groupControlPath(endpointName(url)) || object.name === groupRendezvousPath(endpointName(url).slice(1))) {
+        removeGroupEndpointDir(dirname(object.name));
+      }
       removed.push(object);
     } catch {
       // gone meanwhile

@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
+import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
 import { reconnectingClient, resolveBackoff, type ReconnectOptions } from './reconnect.js';
 import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
 import { closeOnSignals } from './signals.js';
@@ -68,11 +69,13 @@ export async function serve<C extends Channel<any>>(
 ): Promise<Server<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
   checkAllowSupported(options, transport.scheme, transport.peerCredentials === true);
+  if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
   const acceptor = await transport.listen(endpoint, {
     limits: options.limits,
     access: options.access,
     secret: options.secret,
     tls: options.tls,
+    onRefused: options.onRefused,
   });
   let server: Server<C>;
   try {
@@ -97,6 +100,7 @@ export async function connect<C extends Channel<any>>(
   options: ConnectOptions = {},
 ): Promise<Client<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
+  if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
   const open = async (waitMs: number | undefined) => {
     const link = await transport.connect(endpoint, { limits: options.limits, waitMs, secret: options.secret, tls: options.tls });
     return createClient(channel, link, options);

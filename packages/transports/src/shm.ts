@@ -30,6 +30,14 @@
  * - The socket file is the server's lock: a second server gets
  *   ADDRESS_IN_USE; the file of a crashed server (connect refused) is
  *   replaced. It is removed when the server closes.
+ * - Access: with `access: 'group'` the rendezvous is
+ *   `<temp dir>/procwire-shm-<name>/sock` instead (directory 0750, socket
+ *   0660; see groupEndpointDir), where clients look when the private one has
+ *   none. A client takes a server of another user only from such a
+ *   directory that is verifiably that server's (owner = the uid SO_PEERCRED
+ *   reports, exactly 0750, of a group of the client's).
+ * - Peer credentials: both sides' links carry the pid, uid and gid the
+ *   kernel recorded for the rendezvous socket's other end (SO_PEERCRED).
  * - URL options: `?wait=spin|sleep|auto` (default auto: spin when the process
  *   may use more than one CPU), `spinMicros=<0..1000000>` (default 50), and on
  *   the server `ringBytes=<power of two, 4096..1 GiB>` (default 1 MiB per
@@ -42,8 +50,15 @@ import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAccep
 import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
-import { privateRuntimeDir } from './internal/runtimeDir.js';
+import { checkAccess, describeOwner, objectMode, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import {
+  groupEndpointDir,
+  makeGroupEndpointDir,
+  otherPath,
+  privateRuntimeDir,
+  removeGroupEndpointDir,
+  trustedGroupEndpointDir,
+} from './internal/runtimeDir.js';
 import { ShmLink } from './internal/shmLink.js';
 import { eventFdSignals } from './internal/shmSignals.js';
 import { connectWindows, listenWindows } from './internal/shmWindows.js';
@@ -103,6 +118,11 @@ export function rendezvousPath(name: string): string {
   return join(privateRuntimeDir(), `shm-${name}.sock`);
 }
 
+/** The rendezvous of a server with `access: 'group'`, in its group endpoint directory. */
+export function groupRendezvousPath(name: string): string {
+  return join(groupEndpointDir('shm', name), 'sock');
+}
+
 function segmentBytes(ringBytes: number): number {
   return 2 * (RING_HEADER_BYTES + ringBytes);
 }
@@ -124,11 +144,11 @@ function closeQuietly(...fds: Array<number | undefined>): void {
  * live server's socket is never replaced. A stale one (nobody answers) is
  * removed and the link tried once more.
  */
-function bindRendezvous(path: string): { fd: number; ino: number } {
+function bindRendezvous(path: string, mode: number): { fd: number; ino: number } {
   const bound = `${path}.${randomBytes(6).toString('hex')}`;
   const fd = native.seqpacketListen(bound, 511);
   try {
-    chmodSync(bound, 0o600);
+    chmodSync(bound, mode);
     for (let attempt = 0; ; attempt++) {
       try {
         linkSync(bound, path);
@@ -148,6 +168,15 @@ function bindRendezvous(path: string): { fd: number; ino: number } {
     } catch {
       // never made
     }
+  }
+}
+
+function seqpacketAnswers(path: string): boolean {
+  try {
+    closeQuietly(native.seqpacketConnect(path));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -172,17 +201,30 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   const query = endpoint.searchParams.toString();
   const url = `shm:///${shm.name}${query ? `?${query}` : ''}`;
   const limits = resolveFrameLimits(options.limits);
-  const path = rendezvousPath(shm.name);
+  const access = checkAccess(options.access);
+  const groupDir = access === 'group' ? groupEndpointDir('shm', shm.name) : undefined;
+  const path = groupDir ? groupRendezvousPath(shm.name) : rendezvousPath(shm.name);
   let listener: { fd: number; ino: number };
   try {
-    listener = bindRendezvous(path);
+    if (groupDir) makeGroupEndpointDir(groupDir);
+    listener = bindRendezvous(path, objectMode(access));
   } catch (error) {
     if (error instanceof ProcwireError && error.code === ErrorCode.ADDRESS_IN_USE) {
       throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `cannot listen on ${url}: ${error.message}`, { cause: error });
     }
     throw new ProcwireError(ErrorCode.LISTEN_FAILED, `cannot listen on ${url}: ${(error as Error).message}`, { cause: error });
   }
-  const removeName = removeOnExit(() => unlinkIfOurs(path, listener.ino));
+  const removeName = removeOnExit(() => {
+    unlinkIfOurs(path, listener.ino);
+    if (groupDir) removeGroupEndpointDir(groupDir);
+  });
+  // The same user's server in the other mode meets its clients elsewhere.
+  const other = otherPath(() => (groupDir ? rendezvousPath(shm.name) : groupRendezvousPath(shm.name)));
+  if (other !== undefined && seqpacketAnswers(other)) {
+    closeQuietly(listener.fd);
+    removeName();
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `cannot listen on ${url}: a server is already listening there (at ${other})`);
+  }
   const handshakes = new Set<() => void>();
   let acceptWatcher: FdWatcher | undefined;
   let closing: Promise<void> | undefined;
@@ -292,13 +334,31 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   const shm = parse(endpoint);
   const url = `shm:///${shm.name}`;
   const limits = resolveFrameLimits(options.limits);
-  const path = rendezvousPath(shm.name);
-  const fd = await connectWithRetry(url, options.waitMs ?? 0, async () => native.seqpacketConnect(path));
+  const privatePath = rendezvousPath(shm.name);
+  const groupPath = groupRendezvousPath(shm.name);
+  const { fd, path } = await connectWithRetry(url, options.waitMs ?? 0, async () => {
+    try {
+      return { fd: native.seqpacketConnect(privatePath), path: privatePath };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
+      try {
+        return { fd: native.seqpacketConnect(groupPath), path: groupPath };
+      } catch (groupError) {
+        // Nothing at either: the private one's error says it; else why the group one failed (EACCES).
+        throw (groupError as NodeJS.ErrnoException).code === 'ENOENT' ? error : groupError;
+      }
+    }
+  });
   try {
     const credentials = native.socketPeerCredentials(fd);
-    const uid = process.getuid?.();
-    if (uid !== undefined && credentials.uid !== uid) {
-      throw new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} is served by another user (uid ${credentials.uid}); not connecting`);
+    const uid = ownUid();
+    const dir = groupEndpointDir('shm', shm.name);
+    if (uid !== undefined && credentials.uid !== uid && (path !== groupPath || !trustedGroupEndpointDir(dir, credentials.uid))) {
+      throw new ProcwireError(
+        ErrorCode.CONNECT_FAILED,
+        `${url} is served by ${describeOwner(credentials.uid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
+      );
     }
     if (!native.socketSend(fd, HELLO, [])) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `${url}: the rendezvous socket is full`);
     const { text, fds } = await receiveOffer(fd, url);
@@ -382,8 +442,12 @@ function acceptOffer(
 export const shmTransport: Transport = {
   scheme: 'shm',
   platforms: ['linux', 'win32'],
+  peerCredentials: process.platform === 'linux',
   listen: (endpoint, options) => {
     if (process.platform !== 'win32') return listen(endpoint, options);
+    if (checkAccess(options.access) === 'group') {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, "access: 'group' is not available for shm: on Windows");
+    }
     const shm = parse(endpoint);
     const query = endpoint.searchParams.toString();
     return listenWindows(shm, `shm:///${shm.name}${query ? `?${query}` : ''}`, options);

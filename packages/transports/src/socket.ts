@@ -4,11 +4,23 @@
  * Contract
  * - Ordering: frames arrive in the order they were sent, per connection.
  * - Who creates: the server creates the endpoint; clients connect. A socket
- *   file appears at its path already with mode 0600 (bound in a private 0700
- *   directory, then hard-linked into place, so there is no moment when it is
- *   more open and a live server's file is never replaced). A file left by a
- *   killed server (connect refused) is removed and the path reused; a path
- *   where a server answers gives ADDRESS_IN_USE.
+ *   file appears at its path already with mode 0600, or 0660 with
+ *   `access: 'group'` (bound in a private 0700 directory, then hard-linked
+ *   into place, so there is no moment when it is more open and a live
+ *   server's file is never replaced). A file left by a killed server
+ *   (connect refused) is removed and the path reused, unless it belongs to
+ *   another user (refused, naming the owner); a path where a server answers
+ *   gives ADDRESS_IN_USE.
+ * - Who may connect: on a socket file, its mode decides. An abstract name
+ *   (unix:@name) has no mode, so every connection is checked at accept with
+ *   the kernel's SO_PEERCRED before any byte of it is read: the server's
+ *   uid and root get in (as a 0600 file would let them), with
+ *   `access: 'group'` also peers whose effective gid is the server's
+ *   effective gid (supplementary groups are not seen). Anyone else is
+ *   closed at once and reported to `onRefused` (ACCESS_DENIED).
+ * - Peer credentials (Linux): every unix: link carries the pid, uid and gid
+ *   of the process at the other end as the kernel recorded them at connect
+ *   (SO_PEERCRED), never what the peer says.
  * - Peer vanishes: the kernel closes the socket; the other side's link closes
  *   at once, so pending calls reject with PEER_GONE.
  * - Cleanup: closing the server removes its socket file (only if it is still
@@ -18,11 +30,15 @@ import { mkdtemp, rmdir, chmod, link as hardLink, lstat, stat, unlink } from 'no
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
+import { native, type PeerCredentials } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { EarlyArrivals } from './internal/earlyArrivals.js';
-import { removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+import { checkAccess, describeOwner, objectMode, ownedByAnother, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import type { AccessMode, ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
+import { guardTcpAccept } from './internal/tcpAcceptGuard.js';
+import { connectTcpGuarded, explainSecretOrTlsServer, needsTcpGuard } from './internal/tcpConnectGuard.js';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
 const MAX_UNIX_PATH_BYTES = 107;
@@ -75,11 +91,18 @@ function describe(address: Address): string {
   return `tcp://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
-function linkFor(socket: Socket, address: Address, options: ListenOptions | ConnectOptions, peerAddress?: string): Link {
+function linkFor(
+  socket: Socket,
+  address: Address,
+  options: ListenOptions | ConnectOptions,
+  peerAddress?: string,
+  credentials?: PeerCredentials,
+): Link {
   if (address.kind === 'tcp') socket.setNoDelay(true);
   const peer: PeerInfo = {
     transport: address.kind === 'tcp' ? 'tcp' : 'unix',
     address: peerAddress ?? describe(address),
+    ...credentials,
   };
   return createStreamLink(socket, socket, { peer, limits: options.limits, nativeDuplex: true });
 }
@@ -94,13 +117,63 @@ function listenOn(server: NetServer, where: string | { host: string; port: numbe
   });
 }
 
-/** Binds in a private directory, then links the 0600 socket into place. */
-export async function listenOnFile(server: NetServer, path: string): Promise<{ ino: number }> {
+/**
+ * The kernel's record of who is at the other end of a connected Unix socket
+ * (Linux SO_PEERCRED); undefined where the platform or the socket cannot tell.
+ */
+export function peerCredentialsOf(socket: Socket): PeerCredentials | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return undefined;
+  try {
+    return native.socketPeerCredentials(fd);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a peer may use an abstract socket served with `access`: what the
+ * modes 0600 and 0660 would let through on a socket file (the owner, root,
+ * and with 'group' the server's group as the peer's effective gid).
+ */
+function abstractAdmits(credentials: PeerCredentials | undefined, access: AccessMode): boolean {
+  if (credentials === undefined) return false; // cannot tell: fail closed
+  if (credentials.uid === process.getuid?.() || credentials.uid === 0) return true;
+  return access === 'group' && credentials.gid === process.getegid?.();
+}
+
+/** An abstract name is open to every local user unless peers can be checked: refuse to serve one blind. */
+function requirePeerChecks(address: Address): void {
+  try {
+    void native.socketPeerCredentials;
+  } catch (error) {
+    throw new ProcwireError(
+      ErrorCode.LISTEN_FAILED,
+      `cannot listen on ${describe(address)}: an abstract socket admits only the peers SO_PEERCRED vouches for, and that needs the native addon (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+function abstractRefusal(address: Address, access: AccessMode, credentials: PeerCredentials | undefined): ProcwireError {
+  const uid = process.getuid?.() ?? 0;
+  const who = credentials ? `pid ${credentials.pid}, ${describeOwner(credentials.uid)}, gid ${credentials.gid}` : 'a peer the kernel could not name';
+  const users = uid === 0 ? describeOwner(0) : `${describeOwner(uid)} and root`;
+  const admitted = access === 'group' ? `${users}, and peers of gid ${process.getegid?.()}` : users;
+  return new ProcwireError(
+    ErrorCode.ACCESS_DENIED,
+    `${describe(address)} refused ${who}: an abstract socket has no file mode, so it admits only ${admitted} (access '${access}')`,
+  );
+}
+
+/** Binds in a private directory, then links the socket, already `mode` (0600 or 0660), into place. */
+export async function listenOnFile(server: NetServer, path: string, mode = 0o600): Promise<{ ino: number }> {
   const privateDir = await mkdtemp(join(dirname(path), '.procwire-'));
   const bound = join(privateDir, 's');
   try {
     await listenOn(server, bound);
-    await chmod(bound, 0o600);
+    await chmod(bound, mode);
     for (let attempt = 0; ; attempt++) {
       try {
         await hardLink(bound, path);
@@ -136,19 +209,36 @@ async function removeIfStale(path: string): Promise<void> {
   });
   if (alive) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `a server is already listening on unix://${path}`);
   if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
-    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} is a stale socket of another user; not replacing it`);
+    throw ownedByAnother(`${path} (a stale socket)`, info.uid);
   }
   await unlink(path);
 }
 
 async function listen(address: Address, options: ListenOptions): Promise<LinkAcceptor> {
-  const server = createServer({ noDelay: address.kind === 'tcp', pauseOnConnect: false });
+  const access = checkAccess(options.access);
+  if (address.kind === 'abstract') requirePeerChecks(address);
+  if (address.kind !== 'tcp') rejectTcpOnlyOptions('unix', options);
+  // tcp: with a secret or TLS: the guard's server hands sockets over only once they passed.
+  const guard = address.kind === 'tcp' ? await guardTcpAccept(options, (socket) => connections.arrive(socket)) : undefined;
+  const server = guard?.server ?? createServer({ noDelay: address.kind === 'tcp', pauseOnConnect: false });
   const connections = new EarlyArrivals<Socket>();
-  server.on('connection', connections.arrive);
+  server.on('connection', (socket: Socket) => {
+    if (guard) return;
+    if (address.kind === 'abstract') {
+      const credentials = peerCredentialsOf(socket);
+      if (!abstractAdmits(credentials, access)) {
+        // Closed before a byte of it is read.
+        socket.destroy();
+        options.onRefused?.(abstractRefusal(address, access, credentials), { transport: 'unix', address: describe(address), ...credentials });
+        return;
+      }
+    }
+    connections.arrive(socket);
+  });
   let ownFile: { path: string; ino: number } | undefined;
   try {
     if (address.kind === 'file') {
-      ownFile = { path: address.path, ...(await listenOnFile(server, address.path)) };
+      ownFile = { path: address.path, ...(await listenOnFile(server, address.path, objectMode(access))) };
     } else {
       await listenOn(server, netPath(address));
     }
@@ -168,12 +258,14 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
     start(onLink) {
       connections.start((socket) => {
         const remote = address.kind === 'tcp' ? `tcp://${socket.remoteAddress}:${socket.remotePort}` : undefined;
-        onLink(linkFor(socket, address, options, remote));
+        const credentials = address.kind === 'tcp' ? undefined : peerCredentialsOf(socket);
+        onLink(linkFor(socket, address, options, remote, credentials));
       });
     },
     close() {
       closing ??= (async () => {
         server.close();
+        guard?.close();
         removeFile();
       })();
       return closing;
@@ -193,12 +285,17 @@ function listenError(error: unknown, address: Address): unknown {
 }
 
 function connect(address: Address, options: ConnectOptions): Promise<Link> {
+  if (address.kind !== 'tcp') rejectTcpOnlyOptions('unix', options);
+  else if (needsTcpGuard(options)) return connectTcpGuarded(address.host, address.port, describe(address), options, (socket) => linkFor(socket, address, options));
   return connectWithRetry(describe(address), options.waitMs ?? 0, () =>
     new Promise<Link>((resolve, reject) => {
       const socket = createConnection(netPath(address) as never);
       socket.once('connect', () => {
         socket.off('error', reject);
-        resolve(linkFor(socket, address, options));
+        // A client's link names the server process the same way.
+        const credentials = address.kind === 'tcp' ? undefined : peerCredentialsOf(socket);
+        const link = linkFor(socket, address, options, undefined, credentials);
+        resolve(address.kind === 'tcp' ? explainSecretOrTlsServer(link, socket, describe(address)) : link);
       });
       socket.once('error', reject);
     }),
@@ -208,6 +305,7 @@ function connect(address: Address, options: ConnectOptions): Promise<Link> {
 export const unixTransport: Transport = {
   scheme: 'unix',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  peerCredentials: process.platform === 'linux',
   listen: (endpoint, options) => listen(unixAddress(endpoint), options),
   connect: (endpoint, options) => connect(unixAddress(endpoint), options),
 };

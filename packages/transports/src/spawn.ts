@@ -16,6 +16,7 @@ import type { WorkerWiring } from './internal/workerWiring.js';
 import { pipeWiring } from './pipe.js';
 import { socketPairWiring } from './socketPair.js';
 import type { ConnectOptions } from './serve.js';
+import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
 
 export interface SpawnOptions extends ConnectOptions {
   /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */
@@ -68,6 +69,7 @@ export async function spawn<C extends Channel<any>>(
   if (options.reconnect !== undefined && options.reconnect !== false) {
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: reconnect is for dialled endpoints; a worker that exits is restarted by spawning it again');
   }
+  rejectTcpOnlyOptions('spawn', options);
   const via = options.via ?? 'socketpair:';
   const wire = WIRINGS[via];
   if (!wire) {

@@ -1,21 +1,99 @@
-import { mkdirSync, lstatSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
+import { describeOwner, inGroup, ownedByAnother } from './ownedNames.js';
 
 /**
  * A directory only this user can enter, for procwire's own helper names
- * (the control sockets of message-queue servers): $XDG_RUNTIME_DIR when set,
- * else the temp directory, plus `procwire-<uid>`, created 0700. One that
- * exists but is not ours, or is open to others, is refused.
+ * (the control sockets of message-queue servers, shm: rendezvous sockets,
+ * semaphore files): $XDG_RUNTIME_DIR when set, else the temp directory,
+ * plus `procwire-<uid>`, created 0700. One that exists but is not ours (a
+ * squatter's), is not a directory, or is open to others, is refused.
  */
 export function privateRuntimeDir(): string {
   const uid = process.getuid?.() ?? 0;
   const dir = join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${uid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = lstatSync(dir);
-  if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o077) !== 0) {
+  if (info.isDirectory() && info.uid !== uid) {
+    throw new ProcwireError(ErrorCode.LISTEN_FAILED, `${dir} belongs to ${describeOwner(info.uid)}, not to uid ${uid}; not using it`);
+  }
+  if (!info.isDirectory() || (info.mode & 0o077) !== 0) {
     throw new ProcwireError(ErrorCode.LISTEN_FAILED, `${dir} must be a directory of uid ${uid} with mode 0700; not using it`);
   }
   return dir;
+}
+
+/**
+ * Where a server with `access: 'group'` meets clients of other users for
+ * endpoints whose names would otherwise live in the private runtime
+ * directory (shm: and mq:): `<temp dir>/procwire-<kind>-<name>`, a
+ * directory of the server's user and effective group, mode 0750, so the
+ * group may enter it and nobody but its owner may put anything in it.
+ * The temp directory (TMPDIR), not XDG_RUNTIME_DIR: that one is private to
+ * each user. Both sides must therefore agree on TMPDIR.
+ */
+export function groupEndpointDir(kind: 'shm' | 'mq', name: string): string {
+  return join(tmpdir(), `procwire-${kind}-${name}`);
+}
+
+/**
+ * Creates the group endpoint directory (exactly 0750, the server's
+ * effective group), or takes back one this user left behind. One of
+ * another user is refused, naming its owner.
+ */
+export function makeGroupEndpointDir(dir: string): void {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const info = lstatSync(dir);
+  if (!info.isDirectory()) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${dir} exists and is not a directory; not using it`);
+  if (info.uid !== uid) throw ownedByAnother(dir, info.uid);
+  // Ours (and only we may rename or remove it in a sticky temp directory):
+  // the group and mode are set last, so it is never open before it is right.
+  const gid = process.getegid?.() ?? info.gid;
+  if (info.gid !== gid) lchownSync(dir, -1, gid);
+  chmodSync(dir, 0o750);
+}
+
+/**
+ * The path where the same user's server of the same name would be in the
+ * other access mode (a second server must not take over its queue or its
+ * clients); undefined when that directory is unusable: no server of ours is there.
+ */
+export function otherPath(compute: () => string): string | undefined {
+  try {
+    return compute();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the group endpoint directory if it is empty (another server may have taken it over meanwhile). */
+export function removeGroupEndpointDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // gone, or in use again
+  }
+}
+
+/**
+ * Whether a client may trust the group endpoint directory as that of the
+ * server it reached (the server's uid as the kernel reported it): the
+ * server's user owns it, it is exactly 0750 (nobody else can have put the
+ * socket there) and its group is one of this process's. Then the server is
+ * a member of this process's group who shared the endpoint on purpose.
+ */
+export function trustedGroupEndpointDir(dir: string, serverUid: number): boolean {
+  try {
+    const info = lstatSync(dir);
+    return info.isDirectory() && info.uid === serverUid && (info.mode & 0o777) === 0o750 && inGroup(info.gid);
+  } catch {
+    return false;
+  }
 }

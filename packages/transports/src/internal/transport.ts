@@ -1,4 +1,4 @@
-import type { FrameLimits, Link, LinkAcceptor } from '@procwire/core';
+import type { FrameLimits, Link, LinkAcceptor, PeerInfo, ProcwireError } from '@procwire/core';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -39,6 +39,11 @@ export interface ListenOptions {
   readonly secret?: SharedSecret;
   /** `tcp:` only: serve over TLS. */
   readonly tls?: TlsServerOptions;
+  /**
+   * Told of each connection the transport itself closes at accept, before
+   * core sees it (a peer of another user on an abstract `unix:@name`).
+   */
+  readonly onRefused?: (error: ProcwireError, peer: PeerInfo) => void;
 }
 
 export interface ConnectOptions {
