@@ -218,9 +218,10 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     return sent;
   }
 
-  reportProtocolError(error: ProcwireError, peer: PeerInfo): void {
+  reportProtocolError(error: ProcwireError | string, peer: PeerInfo): void {
     this.protocolErrors++;
-    this.options.onProtocolError?.(error, peer);
+    const listener = this.options.onProtocolError;
+    if (listener) listener(typeof error === 'string' ? new ProcwireError(ErrorCode.PROTOCOL, error) : error, peer);
   }
 
   connectionClosed(connection: ServerConnection): void {

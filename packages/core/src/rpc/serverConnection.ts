@@ -24,8 +24,12 @@ export interface ServerConnectionHost {
   readonly limits: ServerLimits;
   /** The connection's backlog passed maxSendQueueBytes: the server drops it. */
   sendQueueOverflow(connection: ServerConnection): void;
-  /** A peer broke the protocol in a way that did not end the connection. */
-  reportProtocolError(error: ProcwireError, peer: PeerInfo): void;
+  /**
+   * A peer broke the protocol in a way that did not end the connection. A
+   * string is made into a PROTOCOL error only if someone listens: a peer
+   * flooding junk must not cost a stack trace per message.
+   */
+  reportProtocolError(error: ProcwireError | string, peer: PeerInfo): void;
   connectionClosed(connection: ServerConnection, error?: Error): void;
 }
 
@@ -368,7 +372,7 @@ export class ServerConnection {
   }
 
   private protocolError(message: string): void {
-    this.host.reportProtocolError(new ProcwireError(ErrorCode.PROTOCOL, message), this.link.peer);
+    this.host.reportProtocolError(message, this.link.peer);
   }
 
   private abortAll(reason: ProcwireError): void {
