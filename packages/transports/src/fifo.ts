@@ -13,8 +13,14 @@
  * - Ordering: frames arrive in the order they were sent, per connection.
  * - Peer vanishes: the kernel closes the dead side's ends; the survivor reads
  *   end-of-file (or gets EPIPE writing) and its link closes at once. A writer
- *   that dies mid-frame costs only its own connection. A client that sends a
- *   request and never opens its side is dropped after ACCEPT_TIMEOUT_MS.
+ *   that dies mid-frame costs only its own connection.
+ * - Handshake: from its request until its first frame arrives (it has
+ *   opened its side), a connection holds a slot of the listener's
+ *   HandshakeGate (internal/handshakeGate.ts): one that takes longer than
+ *   5 s is dropped, and while 64 are that far a new request is refused at
+ *   once (its pair's names removed, so its client fails at once). Both
+ *   reach `onRefused` (TIMEOUT, TOO_MANY_CONNECTIONS); the server removes
+ *   the names of every pair it dropped.
  * - Stale names: a well-known FIFO nobody reads (connect gives ENXIO) is
  *   replaced; one a live server reads gives ADDRESS_IN_USE. Names owned by
  *   another user, or that are not FIFOs, are refused (naming the owner),
@@ -40,6 +46,8 @@ import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAccepto
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { admitHandshake } from './internal/handshakeAdmission.js';
+import { HandshakeGate, type HandshakeSlot } from './internal/handshakeGate.js';
 import { interceptLink } from './internal/interceptLink.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
@@ -49,7 +57,7 @@ const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
 const REQUEST = /^PWFIFO\/1 ([0-9a-f]{32})$/;
 /** Longest request line accepted (anything longer is garbage and dropped). */
 const MAX_REQUEST_LINE = 64;
-/** How long a client may take to open its side after its request. */
+/** How long a client waits for the server to take its request. */
 const ACCEPT_TIMEOUT_MS = 5000;
 /** sun_path-like limit is not an issue for FIFOs, but PATH_MAX is. */
 const MAX_PATH_BYTES = 4000;
@@ -106,6 +114,11 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+function removePair(names: { c2s: string; s2c: string }): void {
+  unlinkQuietly(names.c2s);
+  unlinkQuietly(names.s2c);
+}
+
 function fifoLink(readFd: number, writeFd: number, peer: PeerInfo, options: ListenOptions): Link {
   const input = new Socket({ fd: readFd, readable: true, writable: false });
   const output = new Socket({ fd: writeFd, readable: false, writable: true });
@@ -157,9 +170,17 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   let pending = '';
   let closing: Promise<void> | undefined;
   const removeName = removeOnExit(() => unlinkIfOurs(path, ino));
+  const gate = new HandshakeGate();
 
   const accept = (id: string, onLink: (link: Link) => void) => {
     const names = pairNames(path, id);
+    const address = `fifo://${path} (client ${id.slice(0, 8)})`;
+    let link: Link | undefined;
+    const slot = admitHandshake(gate, { transport: 'fifo', address }, options, () => {
+      link?.destroy(new ProcwireError(ErrorCode.TIMEOUT, 'the FIFO client did not open its side in time'));
+      removePair(names);
+    });
+    if (!slot) return;
     let writeFd: number | undefined;
     let readFd: number | undefined;
     let client: Stats;
@@ -171,16 +192,16 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
       if (fstatSync(writeFd).uid !== client.uid) throw new Error('the pair has two owners');
     } catch {
       // The client gave up (or never was): its names are leftovers.
+      slot.release();
       if (writeFd !== undefined) closeSync(writeFd);
       if (readFd !== undefined) closeSync(readFd);
-      unlinkQuietly(names.c2s);
-      unlinkQuietly(names.s2c);
+      removePair(names);
       return;
     }
     // The client still has to open c2s by name; it removes both names then.
-    const peer: PeerInfo = { transport: 'fifo', address: `fifo://${path} (client ${id.slice(0, 8)})`, uid: client.uid, gid: client.gid };
-    const link = fifoLink(readFd, writeFd, peer, options);
-    onLink(withAcceptTimeout(link));
+    const peer: PeerInfo = { transport: 'fifo', address, uid: client.uid, gid: client.gid };
+    link = untilFirstFrame(fifoLink(readFd, writeFd, peer, options), slot, names);
+    onLink(link);
   };
 
   return {
@@ -202,6 +223,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     close() {
       closing ??= (async () => {
         requests.destroy();
+        gate.close();
         closeSync(keepOpenFd);
         removeName();
       })();
@@ -211,20 +233,26 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
 }
 
 /**
- * A connection whose client never opens its side would never read
- * end-of-file (a FIFO reports it only after a writer came and went): drop it
- * when nothing arrives in time. Every procwire client sends its hello first.
+ * Holds the handshake slot until the client's first frame: a connection
+ * whose client never opens its side would never read end-of-file (a FIFO
+ * reports it only after a writer came and went), so until then only the
+ * gate's deadline ends it. Every procwire client sends its hello first.
+ * A link that closes before that leaves its pair's names behind (its
+ * client removes them only once it has opened its side): they go too.
  */
-function withAcceptTimeout(link: Link): Link {
-  const timer = setTimeout(() => link.destroy(new ProcwireError(ErrorCode.PEER_GONE, 'the FIFO client never opened its side')), ACCEPT_TIMEOUT_MS);
-  timer.unref();
+function untilFirstFrame(link: Link, slot: HandshakeSlot, names: { c2s: string; s2c: string }): Link {
+  let opened = false;
   return interceptLink(link, (events) => ({
     frames(source, start, end) {
-      clearTimeout(timer);
+      if (!opened) {
+        opened = true;
+        slot.release();
+      }
       events.frames(source, start, end);
     },
     close(error) {
-      clearTimeout(timer);
+      slot.release();
+      if (!opened) removePair(names);
       events.close(error);
     },
   }));

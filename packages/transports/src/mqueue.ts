@@ -20,6 +20,10 @@
  *   same socket is the server's lock: a second server gets ADDRESS_IN_USE
  *   (someone answers), while the queue and socket file left by a crashed
  *   server (connect refused) are removed and created afresh.
+ * - Handshake: a control connection must send its hello line within 5 s
+ *   and at most 64 may be waiting to do so (internal/handshakeGate.ts); past
+ *   that a new one is closed at once. Both refusals reach `onRefused`
+ *   (TOO_MANY_CONNECTIONS, TIMEOUT).
  * - Ordering: frames arrive in the order they were sent, per connection.
  * - Cleanup: the server removes its queue when it closes; a client removes
  *   its reply queue's name as soon as the server has opened it.
@@ -47,6 +51,9 @@ import { native, type PeerCredentials } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { EarlyArrivals } from './internal/earlyArrivals.js';
+import { readFirstLine } from './internal/firstLine.js';
+import { admitHandshake } from './internal/handshakeAdmission.js';
+import { HandshakeGate } from './internal/handshakeGate.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import {
   groupEndpointDir,
@@ -65,6 +72,8 @@ const ID_BYTES = 16;
 const NAME = /^\/[A-Za-z0-9._-]{1,200}$/;
 const HELLO_LINE = /^PWMQ\/1 ([0-9a-f]{32})\n$/;
 const ACK = 'OK\n';
+/** Longest hello line accepted on the control socket (anything longer is not a procwire client). */
+const MAX_HELLO_BYTES = 64;
 
 function queueName(endpoint: Endpoint): string {
   if (endpoint.host) throw invalidEndpoint(endpoint.url, `mq: URLs have no host ("${endpoint.host}"); write mq:///name`);
@@ -228,17 +237,23 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     if (groupDir) removeGroupEndpointDir(groupDir);
   });
   const serving: Serving = { name, options, access, queueGid };
+  const gate = new HandshakeGate();
   let closing: Promise<void> | undefined;
   return {
     url: `mq://${name}`,
     start(onLink) {
       connections.start((socket: Socket) => {
-        let line = '';
-        const onData = (chunk: Buffer) => {
-          line += chunk.toString('latin1');
-          if (line.length > 64) return socket.destroy();
-          if (!line.endsWith('\n')) return;
-          socket.off('data', onData);
+        socket.on('error', () => {});
+        const credentials = peerCredentialsOf(socket);
+        const peer: PeerInfo = { transport: 'mq', address: `mq://${name} (pid ${credentials?.pid ?? 'unknown'})`, ...credentials };
+        // Until its hello line arrived and its reply queue is open, a
+        // connection holds a gate slot: a peer that connects and says
+        // nothing is closed at the deadline, and only so many wait at once.
+        const slot = admitHandshake(gate, peer, options, () => socket.destroy());
+        if (!slot) return;
+        socket.once('close', slot.release);
+        readFirstLine(socket, MAX_HELLO_BYTES, (line) => {
+          slot.release();
           const match = HELLO_LINE.exec(line);
           if (!match) return socket.destroy();
           const link = acceptClient(serving, match[1]!, socket, (id) => links.delete(id));
@@ -246,15 +261,14 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
           links.set(match[1]!, link);
           socket.write(ACK);
           onLink(link);
-        };
-        socket.on('data', onData);
-        socket.on('error', () => {});
+        });
       });
       reader.start();
     },
     close() {
       closing ??= (async () => {
         control.close();
+        gate.close();
         reader.close();
         native.mqClose(mqd);
         removeNames();
@@ -352,6 +366,9 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   const replyName = `${name}.${id.toString('hex')}`;
   const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = native.constants;
   const { socket, serverUid } = await reachServer(name, options.waitMs ?? 0);
+  // A server that refuses (its handshake gate is full) resets the socket;
+  // the 'close' below reports it, an unheard 'error' would crash us.
+  socket.on('error', () => {});
   const uid = ownUid();
   let replyMqd: number | undefined;
   let serverMqd: number | undefined;
@@ -383,7 +400,9 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
           resolve();
         } else if (!ACK.startsWith(answer)) reject(new ProcwireError(ErrorCode.PROTOCOL, `mq://${name} answered the connection request wrongly`));
       });
-      socket.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `mq://${name} refused the connection`)));
+      const refused = () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `mq://${name} refused the connection`));
+      if (socket.closed) refused();
+      else socket.once('close', refused);
     });
   } catch (error) {
     socket.destroy();

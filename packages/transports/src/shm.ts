@@ -22,6 +22,11 @@
  *   WaitPolicy); sleeping, it asks the peer to ring its eventfd, which the
  *   event loop waits on. A busy connection makes no system call per frame.
  * - Ordering: frames arrive in the order they were sent, per connection.
+ * - Handshake: a rendezvous connection must say `PWSHM/1` within 5 s, and
+ *   at most 64 may be waiting to do so (internal/handshakeGate.ts); past
+ *   that a new one is closed at once. Both refusals reach `onRefused`
+ *   (TOO_MANY_CONNECTIONS, TIMEOUT). Windows bounds its rendezvous pipe
+ *   the same way.
  * - Liveness: the rendezvous socket stays open for the life of the
  *   connection. When either process dies the kernel closes it and the
  *   survivor's link closes at once (pending calls reject with PEER_GONE),
@@ -46,10 +51,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor } from '@procwire/core';
+import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { admitHandshake } from './internal/handshakeAdmission.js';
+import { HandshakeGate, type HandshakeSlot } from './internal/handshakeGate.js';
 import { checkAccess, describeOwner, objectMode, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import {
   groupEndpointDir,
@@ -73,7 +80,7 @@ const RING_HEADER_BYTES = 256;
 export const DEFAULT_RING_BYTES = 1024 * 1024;
 const MIN_RING_BYTES = 4096;
 const MAX_RING_BYTES = 1024 * 1024 * 1024;
-/** How long either side waits for the other's half of the handshake. */
+/** How long a client waits for the server's offer (the server's own deadline is its HandshakeGate's). */
 const HANDSHAKE_MS = 5000;
 const SERVER_SIDE = 0;
 const CLIENT_SIDE = 1;
@@ -225,24 +232,31 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     removeName();
     throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `cannot listen on ${url}: a server is already listening there (at ${other})`);
   }
-  const handshakes = new Set<() => void>();
+  const gate = new HandshakeGate();
   let acceptWatcher: FdWatcher | undefined;
   let closing: Promise<void> | undefined;
 
-  /** Waits for one client's hello, then hands it its segment and doorbells. */
+  /**
+   * Waits for one client's hello, then hands it its segment and doorbells.
+   * Until then the connection holds a slot of the gate: a silent client is
+   * closed at the deadline, and past the gate's limit at once.
+   */
   const handshake = (fd: number, onLink: (link: Link) => void) => {
     const buffer = Buffer.alloc(64);
     let watcher: FdWatcher | undefined;
+    let slot: HandshakeSlot | undefined;
+    let ended = false;
     const end = (link?: Link) => {
-      handshakes.delete(abandon);
-      clearTimeout(timer);
+      if (ended) return;
+      ended = true;
+      slot?.release();
       watcher?.close();
       if (link) onLink(link);
       else closeQuietly(fd);
     };
     const abandon = () => end();
-    const timer = setTimeout(abandon, HANDSHAKE_MS);
-    handshakes.add(abandon);
+    slot = admitHandshake(gate, rendezvousPeer(fd, url), options, abandon);
+    if (!slot) return;
     try {
       watcher = new native.FdWatcher(fd, () => {
         let message: { bytes: number; fds: number[] } | null;
@@ -291,11 +305,21 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
         acceptWatcher?.close();
         closeQuietly(listener.fd);
         removeName();
-        for (const abandon of [...handshakes]) abandon();
+        gate.close();
       })();
       return closing;
     },
   };
+}
+
+/** Who is at the other end of a rendezvous connection, for refusals (SO_PEERCRED). */
+function rendezvousPeer(fd: number, url: string): PeerInfo {
+  try {
+    const credentials = native.socketPeerCredentials(fd);
+    return { transport: 'shm', address: `${url} (pid ${credentials.pid})`, ...credentials };
+  } catch {
+    return { transport: 'shm', address: url };
+  }
 }
 
 /** The server's half of a connection: makes the segment and doorbells and sends them. */
@@ -360,12 +384,31 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
         `${url} is served by ${describeOwner(credentials.uid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
       );
     }
-    if (!native.socketSend(fd, HELLO, [])) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `${url}: the rendezvous socket is full`);
+    if (!sendHello(fd, url)) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `${url}: the rendezvous socket is full`);
     const { text, fds } = await receiveOffer(fd, url);
     return acceptOffer(fd, text, fds, shm, limits, url, credentials);
   } catch (error) {
     closeQuietly(fd);
     throw error;
+  }
+}
+
+/**
+ * A server that refuses a connection (its handshake gate is full) closes
+ * the rendezvous at once: sending, or receiving with our hello unread,
+ * then fails with EPIPE or ECONNRESET.
+ */
+function closedByServer(error: unknown, url: string): ProcwireError | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'EPIPE' && code !== 'ECONNRESET') return undefined;
+  return new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`, { cause: error });
+}
+
+function sendHello(fd: number, url: string): boolean {
+  try {
+    return native.socketSend(fd, HELLO, []);
+  } catch (error) {
+    throw closedByServer(error, url) ?? error;
   }
 }
 
@@ -378,7 +421,10 @@ function receiveOffer(fd: number, url: string): Promise<{ text: string; fds: num
       try {
         message = native.socketReceive(fd, buffer);
       } catch (error) {
-        return done(new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly: ${(error as Error).message}`));
+        return done(
+          closedByServer(error, url) ??
+            new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly: ${(error as Error).message}`),
+        );
       }
       if (message === null) return;
       if (message.bytes === 0) return done(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`));

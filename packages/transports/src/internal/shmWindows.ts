@@ -15,6 +15,8 @@ import { windowsNative } from '@procwire/native';
 import { connectWithRetry } from './connectRetry.js';
 import { EarlyArrivals } from './earlyArrivals.js';
 import { readFirstLine } from './firstLine.js';
+import { admitHandshake } from './handshakeAdmission.js';
+import { HandshakeGate } from './handshakeGate.js';
 import { listenOwnerOnlyPipe } from './pipeListener.js';
 import { ShmLink } from './shmLink.js';
 import { eventSignals } from './shmSignals.js';
@@ -43,9 +45,15 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
   const { ShmChannel } = windowsNative();
   const connections = new EarlyArrivals<Socket>();
   const pipe = listenOwnerOnlyPipe(pipeName(shm.name), url, connections.arrive);
+  const gate = new HandshakeGate();
   const handshake = (socket: Socket, onLink: (link: Link) => void) => {
     socket.on('error', () => {});
+    // Until its hello arrived, a pipe connection holds a slot of the gate.
+    const slot = admitHandshake(gate, { transport: 'shm', address: url }, options, () => socket.destroy());
+    if (!slot) return;
+    socket.once('close', slot.release);
     readFirstLine(socket, HANDSHAKE_LINE_BYTES, (line) => {
+      slot.release();
       if (line !== HELLO) return socket.destroy();
       const channelName = `${shm.name}-${randomBytes(16).toString('hex')}`;
       let channel;
@@ -74,7 +82,10 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
       connections.start((socket) => handshake(socket, onLink));
     },
     close() {
-      closing ??= (async () => pipe.close())();
+      closing ??= (async () => {
+        gate.close();
+        pipe.close();
+      })();
       return closing;
     },
   };
