@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "args.h"
@@ -33,6 +34,47 @@ sockaddr_un AddressOf(Napi::Env env, const std::string& path, socklen_t* length)
   return address;
 }
 
+// One descriptor held in reserve for the moment the process has none left.
+// accept() then fails with EMFILE and leaves the connection in the backlog,
+// so the listener stays readable and a level-triggered poll reports it again
+// at once, for as long as descriptors stay short: a busy loop, with the
+// client waiting for its handshake to time out. Closing the reserve frees one
+// slot to take the waiting connections and close them at once (their
+// clients learn right away), then the reserve is taken again. libuv does the
+// same for Node's own servers. Process-wide, like the descriptor table.
+std::mutex spareLock;
+int spareFd = -1;
+
+void ReserveSpareLocked() {
+  if (spareFd < 0) spareFd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void ReserveSpare() {
+  std::lock_guard<std::mutex> guard(spareLock);
+  ReserveSpareLocked();
+}
+
+// Turns away the connections waiting on `listener` while descriptors are
+// short. False when there was no reserve to do it with.
+bool ShedWaitingConnections(int listener) {
+  std::lock_guard<std::mutex> guard(spareLock);
+  ReserveSpareLocked();  // released earlier and not taken back yet: try now
+  if (spareFd < 0) return false;
+  close(spareFd);
+  spareFd = -1;
+  for (;;) {
+#ifdef __linux__
+    int turnedAway = RetryOnEintr([&] { return accept4(listener, nullptr, nullptr, SOCK_CLOEXEC); });
+#else
+    int turnedAway = RetryOnEintr([&] { return accept(listener, nullptr, nullptr); });
+#endif
+    if (turnedAway < 0) break;  // EAGAIN: none left; EMFILE: another thread took the slot
+    close(turnedAway);
+  }
+  ReserveSpareLocked();
+  return true;
+}
+
 int NewSocket(Napi::Env env) {
 #ifdef SOCK_CLOEXEC
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -54,6 +96,7 @@ Napi::Value SeqpacketListen(const Napi::CallbackInfo& info) {
   const int backlog = static_cast<int>(IntegerArg(info, 1, "backlog", 1, 65535));
   socklen_t length;
   sockaddr_un address = AddressOf(env, path, &length);
+  ReserveSpare();
   int fd = NewSocket(env);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd, backlog) != 0) {
     int error = errno;
@@ -80,7 +123,9 @@ Napi::Value SeqpacketConnect(const Napi::CallbackInfo& info) {
 }
 
 // socketAccept(fd) -> new fd (non-blocking, close-on-exec), or -1 when no
-// connection is waiting.
+// connection is waiting. Out of descriptors (EMFILE, ENFILE), the waiting
+// connections are closed and -1 returned, so that the caller's poll does not
+// spin on a listener that stays readable (see ShedWaitingConnections).
 Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int fd = DescriptorArg(info, 0, "fd");
@@ -94,8 +139,10 @@ Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
   }
 #endif
   if (client < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return Napi::Number::New(env, -1);
-    ThrowErrno(env, errno, "accept");
+    const int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK || error == ECONNABORTED) return Napi::Number::New(env, -1);
+    if ((error == EMFILE || error == ENFILE) && ShedWaitingConnections(fd)) return Napi::Number::New(env, -1);
+    ThrowErrno(env, error, "accept");
   }
   return Napi::Number::New(env, client);
 }

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 
-/** OS errors that mean "nobody is listening yet" (ENXIO: a FIFO nobody reads). */
+/**
+ * OS errors that mean "nobody is listening yet" (ENXIO: a FIFO nobody reads),
+ * or (EAGAIN, from a Unix socket) that the server's backlog is full: it
+ * listens but does not accept fast enough. Worth retrying either way.
+ */
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN', 'ENXIO']);
 
 /**
@@ -24,7 +28,12 @@ export async function connectWithRetry<T>(where: string, waitMs: number, attempt
         pause = Math.min(pause * 2, 200);
         continue;
       }
-      const why = NOT_LISTENING.has(code) ? 'no server is listening' : (error as Error).message;
+      const why =
+        code === 'EAGAIN'
+          ? "the server's backlog of connections is full"
+          : NOT_LISTENING.has(code)
+            ? 'no server is listening'
+            : (error as Error).message;
       throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot connect to ${where}: ${why} (${code || 'error'})`, {
         cause: error,
       });
