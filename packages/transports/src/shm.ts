@@ -91,6 +91,9 @@ interface ShmEndpoint {
   readonly ringBytes: number;
 }
 
+/** How long the rendezvous stops accepting after accept() failed (descriptors exhausted). */
+const ACCEPT_RETRY_MS = 100;
+
 function parse(endpoint: Endpoint): ShmEndpoint {
   if (endpoint.host) throw invalidEndpoint(endpoint.url, `shm: URLs have no host ("${endpoint.host}"); write shm:///name`);
   const name = NAME.exec(endpoint.path)?.[1];
@@ -292,7 +295,14 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
           try {
             fd = native.socketAccept(listener.fd);
           } catch {
-            return; // EMFILE and the like: try again on the next readiness
+            // Out of descriptors with no spare to shed the waiting connections
+            // (socketAccept does that when it can): the listener stays
+            // readable, so stop looking for a while instead of spinning.
+            acceptWatcher!.watch(0);
+            setTimeout(() => {
+              if (!closing) acceptWatcher!.watch(native.constants.POLL_READABLE);
+            }, ACCEPT_RETRY_MS).unref();
+            return;
           }
           if (fd < 0) return;
           handshake(fd, onLink);
