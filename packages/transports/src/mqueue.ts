@@ -98,7 +98,7 @@ export function groupControlPath(name: string): string {
 }
 
 /** Turns a failed mq_open into an error that says which limit and which setting. */
-function queueError(error: unknown, name: string, doing: string): ProcwireError {
+function queueError(error: unknown, name: string, doing: string, side: 'server' | 'client' = 'server'): ProcwireError {
   const code = (error as NodeJS.ErrnoException).code;
   const hint: Record<string, string> = {
     EMFILE: 'the per-user limit on queue memory (RLIMIT_MSGQUEUE, `ulimit -q`; 819200 bytes by default) is used up',
@@ -107,7 +107,7 @@ function queueError(error: unknown, name: string, doing: string): ProcwireError 
     EACCES: 'the queue belongs to another user or its mode refuses access',
   };
   return new ProcwireError(
-    code === 'EACCES' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED,
+    side === 'client' ? ErrorCode.CONNECT_FAILED : code === 'EACCES' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED,
     `cannot ${doing} message queue ${name}: ${hint[code ?? ''] ?? (error as Error).message} (${code ?? 'error'})`,
     { cause: error },
   );
@@ -388,7 +388,7 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
         fchmodSync(replyMqd, objectMode('group'));
       }
     } catch (error) {
-      throw queueError(error, replyName, 'create');
+      throw queueError(error, replyName, 'create', 'client');
     }
     socket.write(`PWMQ/1 ${id.toString('hex')}\n`);
     await new Promise<void>((resolve, reject) => {
