@@ -214,4 +214,25 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
       leftovers: () => [],
     });
   });
+
+  // Legitimate bursts larger than the gate: the surplus is refused at once,
+  // and connect's waitMs retries it until a slot is free.
+  for (const [transport, makeUrl] of [
+    ['fifo', () => `fifo://${join(dir, uniqueName('burst'))}`],
+    ['shm', () => `shm:///${uniqueName('burst')}?wait=sleep&ringBytes=65536`],
+  ] as const) {
+    it(`${transport}: a burst of 200 honest clients all get in with waitMs`, { timeout: 60_000 }, async () => {
+      const server = await startServerProcess(makeUrl(), 'gateServer.ts');
+      servers.push(server);
+      const clients = await Promise.all(Array.from({ length: 200 }, () => connect(guarded, server.url, { waitMs: 30_000 })));
+      try {
+        const sums = await Promise.all(clients.map((client, i) => client.rpc.add({ a: i, b: 1 })));
+        const right = sums.filter((sum, i) => sum === i + 1).length;
+        expect(right).toBe(200);
+        recordHardening({ section: 'limits', name: `burst of 200 connects over ${transport} (waitMs retries the gate's refusals)`, tried: 200, passed: right });
+      } finally {
+        await Promise.all(clients.map((client) => client.close()));
+      }
+    });
+  }
 });

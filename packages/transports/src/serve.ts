@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ErrorCode,
   ProcwireError,
@@ -40,7 +41,11 @@ const DEFAULT_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'
 
 export interface ConnectOptions extends ClientOptions {
   readonly limits?: Partial<FrameLimits>;
-  /** Keep retrying while no server listens at the endpoint, up to this many ms (default 0). */
+  /**
+   * Keep retrying, up to this many ms, while no server listens at the
+   * endpoint or the server is at capacity (CONNECT_FAILED,
+   * TOO_MANY_CONNECTIONS). Default 0: fail at once.
+   */
   readonly waitMs?: number;
   /** `tcp:` only: the server's shared secret. */
   readonly secret?: SharedSecret;
@@ -102,8 +107,27 @@ export async function connect<C extends Channel<any>>(
   const { endpoint, transport } = resolveEndpoint(url);
   if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
   const open = async (waitMs: number | undefined) => {
-    const link = await transport.connect(endpoint, { limits: options.limits, waitMs, secret: options.secret, tls: options.tls });
-    return createClient(channel, link, options);
+    const deadline = Date.now() + (waitMs ?? 0);
+    let pause = 5;
+    for (;;) {
+      try {
+        const link = await transport.connect(endpoint, {
+          limits: options.limits,
+          waitMs: Math.max(0, deadline - Date.now()),
+          secret: options.secret,
+          tls: options.tls,
+        });
+        return await createClient(channel, link, options);
+      } catch (error) {
+        // A server at capacity (its transport handshakes or its connection
+        // limit) refuses at once; within waitMs that is worth another try.
+        const code = (error as ProcwireError).code;
+        const left = deadline - Date.now();
+        if ((code !== ErrorCode.CONNECT_FAILED && code !== ErrorCode.TOO_MANY_CONNECTIONS) || left <= 0) throw error;
+        await sleep(Math.min(pause, left));
+        pause = Math.min(pause * 2, 200);
+      }
+    }
   };
   if (options.reconnect === undefined || options.reconnect === false) return open(options.waitMs);
   if (INHERITED_SCHEMES.has(transport.scheme)) {
