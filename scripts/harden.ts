@@ -31,6 +31,7 @@ const CATALOGUE = [
   'test/e2e/accessControl.test.ts',
   'test/e2e/otherUser.test.ts',
   'test/e2e/tcpSecurity.test.ts',
+  'test/e2e/handshakeGate.test.ts',
   'test/e2e/shmHostile.test.ts',
 ];
 
