@@ -17,7 +17,7 @@ import { listNamedObjects } from 'procwire';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChurnClientResult, ChurnTarget } from '../fixtures/loadChurnClient.js';
 import { recordHardening } from '../helpers/hardenTally.js';
-import { startIpcProcess, stopProcess, type IpcMessage, type IpcProcess } from '../helpers/loadIpc.js';
+import { processTracker, snapshot, startIpcProcess, type IpcMessage, type IpcProcess } from '../helpers/loadIpc.js';
 import { formatMB, namedEntries, settledView, type ProcessSnapshot } from '../helpers/loadStats.js';
 import { uniqueName } from '../helpers/processes.js';
 
@@ -47,19 +47,8 @@ const CASES: ChurnCase[] = [
   { name: 'pipe (spawn)', via: 'pipe:' },
 ];
 
-const running: IpcProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => stopProcess(p)));
-});
-
-function track(p: IpcProcess): IpcProcess {
-  running.push(p);
-  return p;
-}
-
-async function snapshot(server: IpcProcess): Promise<ProcessSnapshot> {
-  return (await server.request<IpcMessage & { snapshot: ProcessSnapshot }>({ type: 'snapshot' })).snapshot;
-}
+const { track, stopAll } = processTracker();
+afterEach(stopAll);
 
 /** The server's state once the warm-up connection is gone and two readings in a row agree. */
 async function serverBaseline(server: IpcProcess): Promise<ProcessSnapshot> {

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordHardening } from '../helpers/hardenTally.js';
-import { startIpcProcess, stopProcess, type IpcMessage, type IpcProcess } from '../helpers/loadIpc.js';
-import { formatMB, type ProcessSnapshot } from '../helpers/loadStats.js';
+import { processTracker, snapshot, startIpcProcess, type IpcMessage } from '../helpers/loadIpc.js';
+import { formatMB } from '../helpers/loadStats.js';
 import { tempSocketPath, uniqueName } from '../helpers/processes.js';
 import type { LoadClientsPlan, LoadClientsResult } from '../fixtures/loadPlan.js';
 
@@ -48,19 +48,8 @@ const CASES: LoadCase[] = [
   { name: 'mq (4 clients: RLIMIT_MSGQUEUE allows 9 queues per user)', url: () => `mq:///${uniqueName()}`, clients: 4, processes: 2, inFlight: 100, connectConcurrency: 2 },
 ];
 
-const running: IpcProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => stopProcess(p)));
-});
-
-function track(p: IpcProcess): IpcProcess {
-  running.push(p);
-  return p;
-}
-
-async function snapshot(server: IpcProcess): Promise<ProcessSnapshot> {
-  return (await server.request<IpcMessage & { snapshot: ProcessSnapshot }>({ type: 'snapshot' })).snapshot;
-}
+const { track, stopAll } = processTracker();
+afterEach(stopAll);
 
 /** Splits `clients` over `processes` as evenly as possible. */
 function split(clients: number, processes: number): number[] {

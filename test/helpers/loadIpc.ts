@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FIXTURE_EXEC_ARGV, fixturePath } from './processes.js';
+import type { ProcessSnapshot } from './loadStats.js';
 
 /**
  * Load, churn and soak runs steer their processes over Node's IPC channel
@@ -154,4 +155,23 @@ export function reportFatal(error: unknown): void {
   const text = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
   if (process.send && process.connected) process.send({ type: 'fatal', error: text });
   else process.stderr.write(`fatal: ${text}\n`);
+}
+
+/** The processes a test file starts, stopped after each test (pass `stopAll` to afterEach). */
+export function processTracker(): { track(p: IpcProcess): IpcProcess; stopAll(): Promise<void> } {
+  const running: IpcProcess[] = [];
+  return {
+    track(p) {
+      running.push(p);
+      return p;
+    },
+    async stopAll() {
+      await Promise.all(running.splice(0).map((p) => stopProcess(p)));
+    },
+  };
+}
+
+/** Asks a process started with startIpcProcess for its resource snapshot. */
+export async function snapshot(p: IpcProcess): Promise<ProcessSnapshot> {
+  return (await p.request<IpcMessage & { snapshot: ProcessSnapshot }>({ type: 'snapshot' })).snapshot;
 }

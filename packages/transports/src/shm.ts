@@ -298,10 +298,11 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
             // Out of descriptors with no spare to shed the waiting connections
             // (socketAccept does that when it can): the listener stays
             // readable, so stop looking for a while instead of spinning.
+            // (The timer keeps the process alive meanwhile, as the watcher did.)
             acceptWatcher!.watch(0);
             setTimeout(() => {
               if (!closing) acceptWatcher!.watch(native.constants.POLL_READABLE);
-            }, ACCEPT_RETRY_MS).unref();
+            }, ACCEPT_RETRY_MS);
             return;
           }
           if (fd < 0) return;

@@ -140,7 +140,12 @@ Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
 #endif
   if (client < 0) {
     const int error = errno;
-    if (error == EAGAIN || error == EWOULDBLOCK || error == ECONNABORTED) return Napi::Number::New(env, -1);
+    if (error == EAGAIN || error == EWOULDBLOCK || error == ECONNABORTED) {
+      // Nothing waits: a moment to take back the reserve if shedding used it
+      // while descriptors were still short (the count returns to what it was).
+      ReserveSpare();
+      return Napi::Number::New(env, -1);
+    }
     if ((error == EMFILE || error == ENFILE) && ShedWaitingConnections(fd)) return Napi::Number::New(env, -1);
     ThrowErrno(env, error, "accept");
   }
