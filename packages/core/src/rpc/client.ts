@@ -23,7 +23,8 @@ import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION, REFUSED_NOTIFICA
 import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
 import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
-import { checkCount, DEFAULT_MAX_PENDING_CALLS } from './serverLimits.js';
+import { DEFAULT_MAX_PENDING_CALLS, tooManyPending } from './serverLimits.js';
+import { checkLimit } from '../wire/limits.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -141,7 +142,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     this.routes = buildRoutes(channel);
     this.maxFrameBytes = link.capabilities.maxFrameBytes;
     this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
-    this.maxPendingCalls = checkCount('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000);
+    this.maxPendingCalls = checkLimit('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000);
     const heartbeatMs = checkTimeout(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 'heartbeatMs');
     this.validateOutput = options.validate ?? true;
     this.closed = new Promise((resolve) => {
@@ -261,9 +262,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       return Promise.reject(new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
     }
     const timeoutMs = options?.timeoutMs === undefined ? this.callTimeoutMs : checkTimeout(options.timeoutMs, 'timeoutMs');
-    if (this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls) {
-      return Promise.reject(this.tooManyPending(route.wireName));
-    }
+    if (this.atPendingLimit) return Promise.reject(tooManyPending(`${route.wireName}: this client`, this.maxPendingCalls));
     let frame: EncodedFrame;
     const id = this.allocateId();
     try {
@@ -300,12 +299,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     });
   }
 
-  private tooManyPending(what: string): ProcwireError {
-    return new ProcwireError(
-      ErrorCode.TOO_MANY_PENDING,
-      `${what}: this client already runs maxPendingCalls (${this.maxPendingCalls}) calls and streams`,
-      { data: { limit: 'maxPendingCalls', value: this.maxPendingCalls } },
-    );
+  /** Whether the caller's calls and streams (heartbeat pings aside) are at maxPendingCalls. */
+  private get atPendingLimit(): boolean {
+    return this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls;
   }
 
   /** Gives up on a call locally and tells the server to stop its handler. */
@@ -360,7 +356,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   openStream(stream: ClientStreamImpl<unknown>, method: string, input: unknown, credit: number): number | ProcwireError {
     if (this.ended) return this.ended;
-    if (this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls) return this.tooManyPending(method);
+    if (this.atPendingLimit) return tooManyPending(`${method}: this client`, this.maxPendingCalls);
     const id = this.allocateId();
     let frame: Buffer;
     try {

@@ -12,7 +12,7 @@ import { errorForWire, toProcwireError } from '../wire/errors.js';
 import { ServerStream } from '../streams/serverStream.js';
 import { CallContext } from './callContext.js';
 import type { Route } from './routes.js';
-import type { ServerLimits } from './serverLimits.js';
+import { tooManyPending, type ServerLimits } from './serverLimits.js';
 
 /** What a connection needs from the server that owns it. */
 export interface ServerConnectionHost {
@@ -198,7 +198,7 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.respondError(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
-    if (this.busy >= this.host.limits.maxPendingCalls) return this.respondError(id, this.tooManyPending());
+    if (this.busy >= this.host.limits.maxPendingCalls) return this.respondError(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.respondError(id, input);
     const ctx = new CallContext(this.link.peer, method);
@@ -316,7 +316,7 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.endStreamEarly(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
-    if (this.busy >= this.host.limits.maxPendingCalls) return this.endStreamEarly(id, this.tooManyPending());
+    if (this.busy >= this.host.limits.maxPendingCalls) return this.endStreamEarly(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.endStreamEarly(id, input);
     const ctx = new CallContext(this.link.peer, route.wireName);
@@ -330,13 +330,6 @@ export class ServerConnection {
     const checked = validate(route.input, input);
     if (checked instanceof Promise) checked.then(start, (e) => stream.fail(toProcwireError(e)));
     else start(checked);
-  }
-
-  private tooManyPending(): ProcwireError {
-    const limit = this.host.limits.maxPendingCalls;
-    return new ProcwireError(ErrorCode.TOO_MANY_PENDING, `this connection already runs maxPendingCalls (${limit}) calls and streams`, {
-      data: { limit: 'maxPendingCalls', value: limit },
-    });
   }
 
   private endStreamEarly(id: number, error: ProcwireError): void {

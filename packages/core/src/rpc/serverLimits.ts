@@ -1,6 +1,7 @@
 import type { PeerInfo } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
+import { checkLimit } from '../wire/limits.js';
 
 /** Connections one server holds at most, from every peer together. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
@@ -33,15 +34,15 @@ export interface ServerLimits {
 
 export function resolveServerLimits(options: Partial<ServerLimits>): ServerLimits {
   return Object.freeze({
-    maxConnections: checkCount('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
-    maxConnectionsPerUid: checkCount(
+    maxConnections: checkLimit('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+    maxConnectionsPerUid: checkLimit(
       'maxConnectionsPerUid',
       options.maxConnectionsPerUid ?? DEFAULT_MAX_CONNECTIONS_PER_UID,
       1,
       1_000_000,
     ),
-    maxPendingCalls: checkCount('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000),
-    maxSendQueueBytes: checkCount(
+    maxPendingCalls: checkLimit('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000),
+    maxSendQueueBytes: checkLimit(
       'maxSendQueueBytes',
       options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES,
       64 * 1024,
@@ -50,11 +51,15 @@ export function resolveServerLimits(options: Partial<ServerLimits>): ServerLimit
   });
 }
 
-export function checkCount(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `${name} must be an integer between ${min} and ${max} (got ${String(value)})`);
-  }
-  return value;
+
+/**
+ * TOO_MANY_PENDING, the same on both sides: `who` is "this connection"
+ * (the server's count) or the caller's "<method>: this client".
+ */
+export function tooManyPending(who: string, limit: number): ProcwireError {
+  return new ProcwireError(ErrorCode.TOO_MANY_PENDING, `${who} already runs maxPendingCalls (${limit}) calls and streams`, {
+    data: { limit: 'maxPendingCalls', value: limit },
+  });
 }
 
 /** Turns an `allow` option into a predicate, rejecting malformed rules at once. */

@@ -29,9 +29,9 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
 /** Fills in defaults and rejects values outside the allowed range. */
 export function resolveFrameLimits(partial: Partial<FrameLimits> = {}): FrameLimits {
   const limits = { ...DEFAULT_FRAME_LIMITS, ...stripUndefined(partial) };
-  check('maxFrameBytes', limits.maxFrameBytes, 16, HARD_MAX_FRAME_BYTES);
-  check('maxDepth', limits.maxDepth, 2, 10_000);
-  check('maxElements', limits.maxElements, 4, 100_000_000);
+  checkLimit('maxFrameBytes', limits.maxFrameBytes, 16, HARD_MAX_FRAME_BYTES);
+  checkLimit('maxDepth', limits.maxDepth, 2, 10_000);
+  checkLimit('maxElements', limits.maxElements, 4, 100_000_000);
   return Object.freeze(limits);
 }
 
@@ -39,11 +39,13 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function check(name: string, value: number, min: number, max: number): void {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
+/** A limit given by the user: an integer in [min, max], else INVALID_ARGUMENT naming it. */
+export function checkLimit(name: string, value: unknown, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
     throw new ProcwireError(
       ErrorCode.INVALID_ARGUMENT,
       `${name} must be an integer between ${min} and ${max} (got ${String(value)})`,
     );
   }
+  return value as number;
 }
