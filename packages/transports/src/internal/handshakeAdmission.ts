@@ -4,11 +4,12 @@ import type { ListenOptions } from './transport.js';
 
 /**
  * Puts one incoming connection attempt of a listener through its
- * HandshakeGate, for transports whose handshake is a line or a message on
- * their own rendezvous (fifo:, mq:, shm:). `drop` tears down whatever the
- * attempt holds (descriptors, names); it runs at once when the gate is full
- * (reported as TOO_MANY_CONNECTIONS) and when the deadline passes (reported
- * as TIMEOUT) or the listener closes (not reported: nobody was refused).
+ * HandshakeGate (fifo:, mq:, shm:, and tcp: with a secret or TLS). `drop`
+ * tears down whatever the attempt holds (descriptors, names); it runs at
+ * once when the gate is full (reported as TOO_MANY_CONNECTIONS) and when the
+ * deadline passes (reported as TIMEOUT, unless `drop` returns false: the
+ * attempt was already refused and reported for another reason) or the
+ * listener closes (not reported: nobody was refused).
  *
  * The caller releases the slot when the connection is handed to core or
  * fails by itself; a released slot never fires.
@@ -17,7 +18,7 @@ export function admitHandshake(
   gate: HandshakeGate,
   peer: PeerInfo,
   options: Pick<ListenOptions, 'onRefused'>,
-  drop: () => void,
+  drop: () => unknown,
 ): HandshakeSlot | undefined {
   const slot = gate.enter();
   if (!slot) {
@@ -35,9 +36,9 @@ export function admitHandshake(
     'abort',
     () => {
       slot.release();
-      drop();
+      const unreported = drop() !== false;
       const reason = slot.signal.reason as unknown;
-      if (reason instanceof ProcwireError && reason.code === ErrorCode.TIMEOUT) {
+      if (unreported && reason instanceof ProcwireError && reason.code === ErrorCode.TIMEOUT) {
         options.onRefused?.(new ProcwireError(ErrorCode.TIMEOUT, `${peer.address}: ${reason.message}; closed`), peer);
       }
     },

@@ -8,6 +8,7 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCode, ProcwireError, type PeerInfo } from '@procwire/core';
+import { admitHandshake } from './handshakeAdmission.js';
 import { HandshakeGate, type HandshakeSlot } from './handshakeGate.js';
 import { loadSharedSecret } from './sharedSecretSource.js';
 import { answerSecret } from './tcpSecret.js';
@@ -80,36 +81,24 @@ export async function guardTcpAccept(
   /** The gate, for every raw connection, before TLS or the secret reads a byte. */
   const admit = (raw: Socket): Pending | undefined => {
     const peer: PeerInfo = { transport: 'tcp', address: `tcp://${raw.remoteAddress}:${raw.remotePort}` };
-    const slot = gate.enter();
-    if (!slot) {
+    let pending: Pending | undefined;
+    const slot = admitHandshake(gate, peer, options, () => {
       raw.destroy();
-      options.onRefused?.(
-        new ProcwireError(ErrorCode.TOO_MANY_CONNECTIONS, `${gate.maxHandshakes} connections are in their transport handshake already; ${peer.address} closed`),
-        peer,
-      );
-      return undefined;
-    }
+      // A connection already refused (and reported) for its secret may still reach the deadline.
+      const unreported = pending !== undefined && !pending.settled;
+      if (pending) pending.settled = true;
+      return unreported;
+    });
+    if (!slot) return undefined;
     raw.setNoDelay(true);
-    const pending: Pending = { raw, slot, peer, settled: false };
+    const admitted: Pending = { raw, slot, peer, settled: false };
+    pending = admitted;
     raw.once('close', () => {
       slot.release();
       // node:tls reports why a handshake failed just after the raw socket closed: give it that moment.
-      if (!pending.settled) setImmediate(() => abandon(pending));
+      if (!admitted.settled) setImmediate(() => abandon(admitted));
     });
-    slot.signal.addEventListener(
-      'abort',
-      () => {
-        const reason = slot.signal.reason as ProcwireError;
-        raw.destroy();
-        slot.release();
-        if (!pending.settled && reason.code === ErrorCode.TIMEOUT) {
-          report(pending, new ProcwireError(ErrorCode.TIMEOUT, `${peer.address}: ${reason.message}; closed`));
-        }
-        pending.settled = true;
-      },
-      { once: true },
-    );
-    return pending;
+    return admitted;
   };
 
   let server: NetServer;
