@@ -54,14 +54,15 @@ import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { readFirstLine } from './internal/firstLine.js';
 import { admitHandshake } from './internal/handshakeAdmission.js';
 import { HandshakeGate } from './internal/handshakeGate.js';
-import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import { checkAccess, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import {
   groupEndpointDir,
   makeGroupEndpointDir,
   otherPath,
   privateRuntimeDir,
+  reachPrivateOrGroup,
   removeGroupEndpointDir,
-  trustedGroupEndpointDir,
+  unsharedServer,
 } from './internal/runtimeDir.js';
 import { listenOnFile, peerCredentialsOf } from './socket.js';
 import { MessageLink } from './internal/messageLink.js';
@@ -330,34 +331,16 @@ function acceptClient(serving: Serving, id: string, socket: Socket, forget: (id:
  * is taken only from a group endpoint directory that is verifiably its.
  */
 async function reachServer(name: string, waitMs: number): Promise<{ socket: Socket; serverUid: number | undefined }> {
-  const groupPath = groupControlPath(name);
-  const socket = await connectWithRetry(`mq://${name}`, waitMs, async () => {
-    try {
-      return { socket: await connectSocket(controlPath(name)), path: controlPath(name) };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
-      try {
-        return { socket: await connectSocket(groupPath), path: groupPath };
-      } catch (groupError) {
-        // Nothing at either: the private one's error says it; else why the group one failed (EACCES).
-        throw (groupError as NodeJS.ErrnoException).code === 'ENOENT' ? error : groupError;
-      }
-    }
-  });
-  const credentials: PeerCredentials | undefined = peerCredentialsOf(socket.socket);
-  const uid = ownUid();
-  if (credentials !== undefined && credentials.uid !== uid) {
-    const dir = groupEndpointDir('mq', name.slice(1));
-    if (socket.path !== groupPath || !trustedGroupEndpointDir(dir, credentials.uid)) {
-      socket.socket.destroy();
-      throw new ProcwireError(
-        ErrorCode.CONNECT_FAILED,
-        `mq://${name} is served by ${describeOwner(credentials.uid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
-      );
-    }
+  const { reached: socket, viaGroup } = await connectWithRetry(`mq://${name}`, waitMs, () =>
+    reachPrivateOrGroup(controlPath(name), groupControlPath(name), connectSocket),
+  );
+  const credentials: PeerCredentials | undefined = peerCredentialsOf(socket);
+  const refusal = credentials && unsharedServer(`mq://${name}`, groupEndpointDir('mq', name.slice(1)), credentials.uid, viaGroup);
+  if (refusal) {
+    socket.destroy();
+    throw refusal;
   }
-  return { socket: socket.socket, serverUid: credentials?.uid };
+  return { socket, serverUid: credentials?.uid };
 }
 
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {

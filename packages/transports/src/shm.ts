@@ -57,14 +57,15 @@ import { connectWithRetry } from './internal/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { admitHandshake } from './internal/handshakeAdmission.js';
 import { HandshakeGate, type HandshakeSlot } from './internal/handshakeGate.js';
-import { checkAccess, describeOwner, objectMode, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import { checkAccess, objectMode, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import {
   groupEndpointDir,
   makeGroupEndpointDir,
   otherPath,
   privateRuntimeDir,
+  reachPrivateOrGroup,
   removeGroupEndpointDir,
-  trustedGroupEndpointDir,
+  unsharedServer,
 } from './internal/runtimeDir.js';
 import { ShmLink } from './internal/shmLink.js';
 import { eventFdSignals } from './internal/shmSignals.js';
@@ -369,32 +370,13 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
   const shm = parse(endpoint);
   const url = `shm:///${shm.name}`;
   const limits = resolveFrameLimits(options.limits);
-  const privatePath = rendezvousPath(shm.name);
-  const groupPath = groupRendezvousPath(shm.name);
-  const { fd, path } = await connectWithRetry(url, options.waitMs ?? 0, async () => {
-    try {
-      return { fd: native.seqpacketConnect(privatePath), path: privatePath };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
-      try {
-        return { fd: native.seqpacketConnect(groupPath), path: groupPath };
-      } catch (groupError) {
-        // Nothing at either: the private one's error says it; else why the group one failed (EACCES).
-        throw (groupError as NodeJS.ErrnoException).code === 'ENOENT' ? error : groupError;
-      }
-    }
-  });
+  const { reached: fd, viaGroup } = await connectWithRetry(url, options.waitMs ?? 0, () =>
+    reachPrivateOrGroup(rendezvousPath(shm.name), groupRendezvousPath(shm.name), (path) => native.seqpacketConnect(path)),
+  );
   try {
     const credentials = native.socketPeerCredentials(fd);
-    const uid = ownUid();
-    const dir = groupEndpointDir('shm', shm.name);
-    if (uid !== undefined && credentials.uid !== uid && (path !== groupPath || !trustedGroupEndpointDir(dir, credentials.uid))) {
-      throw new ProcwireError(
-        ErrorCode.CONNECT_FAILED,
-        `${url} is served by ${describeOwner(credentials.uid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
-      );
-    }
+    const refusal = unsharedServer(url, groupEndpointDir('shm', shm.name), credentials.uid, viaGroup);
+    if (refusal) throw refusal;
     if (!sendHello(fd, url)) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `${url}: the rendezvous socket is full`);
     const { text, fds } = await receiveOffer(fd, url);
     return acceptOffer(fd, text, fds, shm, limits, url, credentials);

@@ -2,7 +2,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { describeOwner, inGroup, ownedByAnother } from './ownedNames.js';
+import { describeOwner, directoryMode, inGroup, ownedByAnother, ownUid } from './ownedNames.js';
 
 /**
  * A directory only this user can enter, for procwire's own helper names
@@ -44,9 +44,9 @@ export function groupEndpointDir(kind: 'shm' | 'mq', name: string): string {
  * another user is refused, naming its owner.
  */
 export function makeGroupEndpointDir(dir: string): void {
-  const uid = process.getuid?.() ?? 0;
+  const uid = ownUid() ?? 0;
   try {
-    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(dir, { mode: directoryMode('owner') });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
@@ -57,7 +57,7 @@ export function makeGroupEndpointDir(dir: string): void {
   // the group and mode are set last, so it is never open before it is right.
   const gid = process.getegid?.() ?? info.gid;
   if (info.gid !== gid) lchownSync(dir, -1, gid);
-  chmodSync(dir, 0o750);
+  chmodSync(dir, directoryMode('group'));
 }
 
 /**
@@ -92,8 +92,47 @@ export function removeGroupEndpointDir(dir: string): void {
 export function trustedGroupEndpointDir(dir: string, serverUid: number): boolean {
   try {
     const info = lstatSync(dir);
-    return info.isDirectory() && info.uid === serverUid && (info.mode & 0o777) === 0o750 && inGroup(info.gid);
+    return info.isDirectory() && info.uid === serverUid && (info.mode & 0o777) === directoryMode('group') && inGroup(info.gid);
   } catch {
     return false;
   }
+}
+
+/**
+ * Reaches a server where this user's owner-mode server would be (the
+ * private path), else where a group-mode server would be. With nothing at
+ * either, the private path's error says it; else the group path's (EACCES).
+ */
+export async function reachPrivateOrGroup<T>(
+  privatePath: string,
+  groupPath: string,
+  open: (path: string) => T | Promise<T>,
+): Promise<{ reached: T; viaGroup: boolean }> {
+  try {
+    return { reached: await open(privatePath), viaGroup: false };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
+    try {
+      return { reached: await open(groupPath), viaGroup: true };
+    } catch (groupError) {
+      throw (groupError as NodeJS.ErrnoException).code === 'ENOENT' ? error : groupError;
+    }
+  }
+}
+
+/**
+ * A client takes a server of another user (its uid from the kernel) only
+ * when it reached it through that server's group endpoint directory and the
+ * directory is verifiably shared with this process's group; the refusal
+ * otherwise.
+ */
+export function unsharedServer(url: string, dir: string, serverUid: number, viaGroup: boolean): ProcwireError | undefined {
+  const uid = ownUid();
+  if (uid === undefined || serverUid === uid) return undefined;
+  if (viaGroup && trustedGroupEndpointDir(dir, serverUid)) return undefined;
+  return new ProcwireError(
+    ErrorCode.CONNECT_FAILED,
+    `${url} is served by ${describeOwner(serverUid)}, who did not share it with a group of this process (${dir} must be theirs, 0750, of such a group); not connecting`,
+  );
 }

@@ -1,6 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ErrorCode, ProcwireError } from '@procwire/core';
+import { ownUid } from './ownedNames.js';
 import type { SharedSecret } from './transport.js';
 
 /** Shorter secrets are refused: 16 bytes of real randomness is the least an HMAC key should carry. */
@@ -73,7 +74,7 @@ async function readSecretFile(path: unknown): Promise<Buffer> {
     const info = await handle.stat();
     if (!info.isFile()) throw refuse(`${path} is not a regular file`);
     const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
-    const uid = process.getuid?.();
+    const uid = ownUid();
     if (uid !== undefined && info.uid !== uid) {
       throw refuse(`the secret file ${path} (mode ${mode}) belongs to uid ${info.uid}, not to this process's uid ${uid}; refusing it`);
     }
