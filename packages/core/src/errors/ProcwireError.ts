@@ -18,13 +18,15 @@ export class ProcwireError extends Error {
   readonly code: ErrorCodeString;
   readonly data: unknown;
 
-  constructor(code: ErrorCodeString, message: string, options: ProcwireErrorOptions = {}) {
+  /** `code` may be any string: a handler's own, or one a peer sent that this side does not know. */
+  constructor(code: ErrorCodeString | (string & {}), message: string, options: ProcwireErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    this.code = code as ErrorCodeString;
     this.data = options.data;
   }
 
-  static is(value: unknown, code?: ErrorCodeString): value is ProcwireError {
+  /** Whether `value` is a ProcwireError, with `code` when given (any code, known to the types or not). */
+  static is(value: unknown, code?: ErrorCodeString | (string & {})): value is ProcwireError {
     return value instanceof ProcwireError && (code === undefined || value.code === code);
   }
 }

@@ -2,7 +2,8 @@
  * Every error procwire raises carries one of these stable string codes. The
  * code crosses the wire unchanged, so callers can branch on it whichever
  * process the error started in. Handlers may also throw their own codes
- * (any string in SCREAMING_SNAKE_CASE); these are the ones procwire defines.
+ * (any string in SCREAMING_SNAKE_CASE, see CustomErrorCodes); these are the
+ * ones procwire defines.
  */
 export const ErrorCode = {
   /** The call did not complete within its timeout. */
@@ -56,5 +57,17 @@ export const ErrorCode = {
 } as const;
 
 export type KnownErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-/** Known codes autocomplete; handler-defined codes are accepted too. */
-export type ErrorCodeString = KnownErrorCode | (string & {});
+/**
+ * Codes an application's handlers throw, declared so that `error.code` can
+ * be compared with them:
+ * `declare module '@procwire/core' { interface CustomErrorCodes { OUT_OF_STOCK: true } }`.
+ */
+export interface CustomErrorCodes {}
+
+/**
+ * The type of `ProcwireError.code`: procwire's codes and the declared custom
+ * ones, so that a misspelt code (`e.code === 'TIMEOUTT'`) does not compile.
+ * At run time a peer may still send a code neither knows;
+ * `ProcwireError.is(error, 'SOME_CODE')` tests for any code.
+ */
+export type ErrorCodeString = KnownErrorCode | (keyof CustomErrorCodes & string);

@@ -1,2 +1,2 @@
-export { ErrorCode, type KnownErrorCode, type ErrorCodeString } from './codes.js';
+export { ErrorCode, type CustomErrorCodes, type KnownErrorCode, type ErrorCodeString } from './codes.js';
 export { ProcwireError, type ProcwireErrorOptions } from './ProcwireError.js';
