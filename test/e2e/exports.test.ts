@@ -11,7 +11,7 @@ const CORE = [
   'ACCEPTED_EXTENSION_TYPES', 'DEFAULT_CALL_TIMEOUT_MS', 'DEFAULT_FRAME_LIMITS', 'DEFAULT_HANDSHAKE_TIMEOUT_MS',
   'DEFAULT_MAX_CONNECTIONS', 'DEFAULT_MAX_CONNECTIONS_PER_UID', 'DEFAULT_MAX_DEPTH', 'DEFAULT_MAX_ELEMENTS',
   'DEFAULT_MAX_FRAME_BYTES', 'DEFAULT_MAX_PENDING_CALLS', 'DEFAULT_MAX_SEND_QUEUE_BYTES', 'DEFAULT_STREAM_WINDOW', 'ErrorCode',
-  'FrameDelimiter', 'HARD_MAX_FRAME_BYTES', 'MAX_MSGID', 'MessageType', 'PROTOCOL_VERSION', 'ProcwireError',
+  'FrameDelimiter', 'GENERIC_HANDLER_ERROR_MESSAGE', 'HARD_MAX_FRAME_BYTES', 'MAX_MSGID', 'MessageType', 'PROTOCOL_VERSION', 'ProcwireError',
   'checkFrame', 'createClient', 'createServer', 'createStreamLink', 'decode', 'defineChannel', 'encode', 'isChannel',
   'resolveFrameLimits',
 ];

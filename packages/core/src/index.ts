@@ -20,7 +20,7 @@ export type {
   StreamOptions,
   StreamProxy,
 } from './contract/types.js';
-export { ErrorCode, ProcwireError, type ErrorCodeString, type KnownErrorCode, type ProcwireErrorOptions } from './errors/index.js';
+export { ErrorCode, ProcwireError, type CustomErrorCodes, type ErrorCodeString, type KnownErrorCode, type ProcwireErrorOptions } from './errors/index.js';
 export type { Link, LinkAcceptor, LinkCapabilities, LinkEvents } from './link/link.js';
 export { createStreamLink, type StreamLinkOptions } from './link/streamLink.js';
 export {
@@ -31,7 +31,15 @@ export {
   type ClientOptions,
   type EventListener,
 } from './rpc/client.js';
-export { createServer, type CloseOptions, type Server, type ServerOptions, type ServerStats } from './rpc/server.js';
+export {
+  createServer,
+  GENERIC_HANDLER_ERROR_MESSAGE,
+  type CloseOptions,
+  type HandlerErrorInfo,
+  type Server,
+  type ServerOptions,
+  type ServerStats,
+} from './rpc/server.js';
 export { DEFAULT_STREAM_WINDOW } from './streams/clientStream.js';
 export { decode, encode } from './wire/codec.js';
 export { MessageType, PROTOCOL_VERSION, MAX_MSGID, ACCEPTED_EXTENSION_TYPES } from './wire/constants.js';

@@ -5,6 +5,7 @@ import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Link, LinkAcceptor } from '../link/link.js';
 import { encode } from '../wire/codec.js';
 import { MessageType, REFUSED_NOTIFICATION } from '../wire/constants.js';
+import { toProcwireError } from '../wire/errors.js';
 import type { CallContext } from './callContext.js';
 import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
 import { buildRoutes, type Route } from './routes.js';
@@ -26,7 +27,26 @@ export interface ServerOptions extends Partial<ServerLimits> {
    * end its connection (a malformed message); the peer is otherwise ignored.
    */
   readonly onProtocolError?: (error: ProcwireError, peer: PeerInfo) => void;
+  /**
+   * Whether a client sees the message of an error its handler threw
+   * (default true). With false, anything but a ProcwireError reaches the
+   * client as HANDLER_ERROR "the handler failed", and only `onHandlerError`
+   * sees the error itself. A ProcwireError a handler throws on purpose
+   * (`new ProcwireError('OUT_OF_STOCK', …)`) reaches the client as it is.
+   */
+  readonly exposeHandlerErrors?: boolean;
+  /** Called with every error a handler (rpc or stream) throws while its caller still waits: the place to log it. */
+  readonly onHandlerError?: (error: unknown, info: HandlerErrorInfo) => void;
 }
+
+export interface HandlerErrorInfo {
+  /** The wire method name, e.g. `calc.add`. */
+  readonly method: string;
+  readonly peer: PeerInfo;
+}
+
+/** What a client is told of a handler's error when the server does not expose handler errors. */
+export const GENERIC_HANDLER_ERROR_MESSAGE = 'the handler failed';
 
 /** How long a refused connection may stay open for its peer to read why. */
 const REFUSAL_LINGER_MS = 1000;
@@ -117,6 +137,12 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     this.routes = buildRoutes(channel);
     this.handlers = checkHandlers(channel, this.routes, handlers);
     this.validateInput = options.validate ?? true;
+    if (options.exposeHandlerErrors !== undefined && typeof options.exposeHandlerErrors !== 'boolean') {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'serve: exposeHandlerErrors must be a boolean');
+    }
+    if (options.onHandlerError !== undefined && typeof options.onHandlerError !== 'function') {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'serve: onHandlerError must be a function');
+    }
     this.limits = resolveServerLimits(options);
     this.admission = new Admission(this.limits, compileAllow(options.allow));
     for (const route of this.routes.values()) {
@@ -216,6 +242,13 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
       if (frame.length <= connection.link.capabilities.maxFrameBytes && connection.sendFrame(frame)) sent++;
     }
     return sent;
+  }
+
+  handlerError(error: unknown, ctx: CallContext): ProcwireError {
+    // A handler still running after its caller left: nobody waits for this error.
+    if (!ctx.isAborted) this.options.onHandlerError?.(error, { method: ctx.method, peer: ctx.peer });
+    if (error instanceof ProcwireError || this.options.exposeHandlerErrors !== false) return toProcwireError(error);
+    return new ProcwireError(ErrorCode.HANDLER_ERROR, GENERIC_HANDLER_ERROR_MESSAGE, { cause: error });
   }
 
   reportProtocolError(error: ProcwireError | string, peer: PeerInfo): void {

@@ -22,6 +22,8 @@ export interface ServerConnectionHost {
   readonly handlers: Readonly<Record<string, (input: unknown, ctx: CallContext) => unknown>>;
   readonly validateInput: boolean;
   readonly limits: ServerLimits;
+  /** What the caller is told of an error its handler threw (the server's exposeHandlerErrors option). */
+  handlerError(error: unknown, ctx: CallContext): ProcwireError;
   /** The connection's backlog passed maxSendQueueBytes: the server drops it. */
   sendQueueOverflow(connection: ServerConnection): void;
   /**
@@ -228,12 +230,12 @@ export class ServerConnection {
     try {
       result = this.host.handlers[route.name]!(input, ctx);
     } catch (error) {
-      return this.finishCall(id, ctx, undefined, toProcwireError(error));
+      return this.finishCall(id, ctx, undefined, this.host.handlerError(error, ctx));
     }
     if (isThenable(result)) {
       result.then(
         (value) => this.finishCall(id, ctx, value, undefined),
-        (error: unknown) => this.finishCall(id, ctx, undefined, toProcwireError(error)),
+        (error: unknown) => this.finishCall(id, ctx, undefined, this.host.handlerError(error, ctx)),
       );
     } else {
       this.finishCall(id, ctx, result, undefined);
@@ -276,6 +278,10 @@ export class ServerConnection {
 
   private respondError(id: number, error: ProcwireError): void {
     this.sendEncoded(MessageType.RESPONSE, id, errorForWire(error, this.procwirePeer), null);
+  }
+
+  handlerError(error: unknown, ctx: CallContext): ProcwireError {
+    return this.host.handlerError(error, ctx);
   }
 
   /** Sends a stream item or end; used by ServerStream. */

@@ -2,12 +2,13 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import type { CallContext } from '../rpc/callContext.js';
 import { MessageType } from '../wire/constants.js';
-import { toProcwireError } from '../wire/errors.js';
 
 /** The part of the connection a stream writes through. */
 export interface StreamOutlet {
   sendStreamFrame(type: number, id: number, payload: unknown): boolean;
   streamFinished(id: number, stream: ServerStream): void;
+  /** What the reader is told of an error the handler threw. */
+  handlerError(error: unknown, ctx: CallContext): ProcwireError;
 }
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
@@ -101,7 +102,7 @@ export class ServerStream {
         if (!roomLeft && !this.cancelled) await this.pause();
       }
     } catch (error) {
-      if (!this.cancelled) this.end(toProcwireError(error));
+      if (!this.cancelled) this.end(this.outlet.handlerError(error, this.ctx));
     } finally {
       if (this.cancelled) closeQuietly(this.iterator);
     }
