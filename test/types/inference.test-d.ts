@@ -6,7 +6,14 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import * as v from 'valibot';
-import { defineChannel, type Client, type Handlers, type HandlerContext, type Server, type Worker } from 'procwire';
+import { defineChannel, ProcwireError, type Client, type ErrorCodeString, type Handlers, type HandlerContext, type Server, type Worker } from 'procwire';
+
+// An application's own error code, declared once so `error.code` may be compared with it.
+declare module '@procwire/core' {
+  interface CustomErrorCodes {
+    OUT_OF_STOCK: true;
+  }
+}
 
 const calc = defineChannel({
   name: 'calc',
@@ -81,6 +88,40 @@ describe('types flow from the contract to both sides', () => {
     // @ts-expect-error a handler returning the wrong type
     const bad: H = { ...ok, add: () => 'three' };
     void bad;
+  });
+
+  it('makes an input optional when its schema accepts undefined', () => {
+    const optional = defineChannel({
+      name: 'opt',
+      version: 1,
+      rpc: {
+        greet: { input: z.string().optional(), output: z.string() },
+        strict: { input: z.string(), output: z.string() },
+      },
+      streams: { watch: { input: z.object({ from: z.number() }).optional(), output: z.number() } },
+    });
+    const c = null as unknown as Client<typeof optional>;
+    void c.rpc.greet();
+    void c.rpc.greet(undefined, { timeoutMs: 10 });
+    void c.rpc.greet('ada');
+    expectTypeOf(c.rpc.greet).parameter(0).toEqualTypeOf<string | undefined>();
+    void c.stream.watch();
+    void c.stream.watch({ from: 1 }, { timeoutMs: 1000, idleTimeoutMs: 100 });
+    // @ts-expect-error a required input stays required
+    void c.rpc.strict();
+    // @ts-expect-error a required input stays required
+    void client.rpc.add();
+  });
+
+  it('types error codes: procwire\'s and the declared ones, never a misspelt one', () => {
+    const e = new ProcwireError('OUT_OF_STOCK', 'none left');
+    expectTypeOf(e.code).toEqualTypeOf<ErrorCodeString>();
+    void (e.code === 'TIMEOUT');
+    void (e.code === 'OUT_OF_STOCK');
+    // @ts-expect-error no such code
+    void (e.code === 'TIMEOUTT');
+    // Codes the types do not know (a foreign peer's) are still tested at run time.
+    void ProcwireError.is(e, 'SOMETHING_ELSE');
   });
 
   it('disposes with await using', () => {

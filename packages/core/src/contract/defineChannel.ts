@@ -1,6 +1,7 @@
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
-import type { Channel, ChannelDefinition } from './types.js';
+import type { Channel, ChannelDefinition, Schema } from './types.js';
+import { wireProblem } from './wireSchemas.js';
 
 /** Channel and member names: identifiers, plus `-` and `.` inside channel names. */
 const CHANNEL_NAME = /^[A-Za-z_][\w.-]{0,127}$/;
@@ -13,6 +14,12 @@ function invalid(message: string): never {
 function isSchema(value: unknown): boolean {
   const std = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard'];
   return typeof std === 'object' && std !== null && std.version === 1 && typeof std.validate === 'function';
+}
+
+/** Every schema only ever sees values that crossed the wire: it must accept what the wire delivers. */
+function checkCarried(schema: Schema, path: string): void {
+  const problem = wireProblem(schema, path);
+  if (problem !== undefined) invalid(problem);
 }
 
 function checkGroup(
@@ -32,10 +39,13 @@ function checkGroup(
     seen.set(name, group);
     if (shape === 'schema') {
       if (!isSchema(spec)) invalid(`${group}.${name} must be a Standard Schema (for example a zod schema)`);
+      checkCarried(spec as Schema, `${group}.${name}`);
     } else {
       const s = spec as { input?: unknown; output?: unknown } | null;
       if (!s || !isSchema(s.input)) invalid(`${group}.${name}.input must be a Standard Schema`);
       if (!isSchema(s.output)) invalid(`${group}.${name}.output must be a Standard Schema`);
+      checkCarried(s.input as Schema, `${group}.${name}.input`);
+      checkCarried(s.output as Schema, `${group}.${name}.output`);
     }
   }
 }

@@ -90,6 +90,18 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Items the producer may send ahead of the reader (default 64). */
   readonly window?: number;
+  /**
+   * Milliseconds from the first `next()` until the stream must have ended;
+   * then it ends with TIMEOUT and the producer is stopped (its handler's
+   * signal aborts). Default 0: none.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Milliseconds a `next()` may wait for the next item (the producer's
+   * silence; a reader slow to ask does not count); then the stream ends with
+   * TIMEOUT and the producer is stopped. Default 0: none.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** A running stream: an async iterable that can also be cancelled explicitly. */
@@ -97,21 +109,22 @@ export interface ClientStream<T> extends AsyncIterable<T> {
   cancel(): void;
 }
 
+/** A function of one input; the input may be left out when its schema accepts `undefined`. */
+type Caller<I, Options, R> = undefined extends I ? (input?: I, options?: Options) => R : (input: I, options?: Options) => R;
+
 export type RpcProxy<C extends Channel<any>> = C extends Channel<infer D>
   ? {
-      readonly [K in keyof RpcOf<D>]: (
-        input: InputOf<In<RpcOf<D>[K]>>,
-        options?: CallOptions,
-      ) => Promise<OutputOf<Out<RpcOf<D>[K]>>>;
+      readonly [K in keyof RpcOf<D>]: Caller<InputOf<In<RpcOf<D>[K]>>, CallOptions, Promise<OutputOf<Out<RpcOf<D>[K]>>>>;
     }
   : never;
 
 export type StreamProxy<C extends Channel<any>> = C extends Channel<infer D>
   ? {
-      readonly [K in keyof StreamsOf<D>]: (
-        input: InputOf<In<StreamsOf<D>[K]>>,
-        options?: StreamOptions,
-      ) => ClientStream<OutputOf<Out<StreamsOf<D>[K]>>>;
+      readonly [K in keyof StreamsOf<D>]: Caller<
+        InputOf<In<StreamsOf<D>[K]>>,
+        StreamOptions,
+        ClientStream<OutputOf<Out<StreamsOf<D>[K]>>>
+      >;
     }
   : never;
 

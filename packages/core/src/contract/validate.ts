@@ -1,4 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { ErrorCode } from '../errors/codes.js';
+import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Schema } from './types.js';
 
 export type Validation =
@@ -6,12 +8,18 @@ export type Validation =
   | { readonly ok: false; readonly issues: readonly StandardSchemaV1.Issue[] };
 
 /**
- * Runs a Standard Schema. Synchronous schemas (zod's usual case) stay
- * synchronous, so the hot path allocates no promise.
+ * Runs a Standard Schema on a value freshly decoded from the wire (the value
+ * belongs to procwire until validation hands it on, so it may be repaired in
+ * place). Synchronous schemas (zod's usual case) stay synchronous, so the
+ * hot path allocates no promise. A schema that throws (a transform, a
+ * refinement) throws here; callers turn that into their ProcwireError.
  *
  * MessagePack has one "nothing" (nil) where JavaScript has two, so a nil
- * arrives as `null`. When a schema rejects that `null`, the value is tried
- * again as `undefined` (a handler returning nothing for `z.void()`, say).
+ * arrives as `null`, wherever it is: the whole value, an array element, a
+ * field a foreign peer sent as nil. When a schema rejects a `null`, each
+ * rejected `null` is made `undefined` and the value is validated once more
+ * (a handler returning nothing for `z.void()`, `[1, undefined]` sent for
+ * `z.array(z.number().optional())`).
  */
 export function validate(schema: Schema, value: unknown): Validation | Promise<Validation> {
   const result = schema['~standard'].validate(value);
@@ -25,13 +33,55 @@ function settle(
   result: StandardSchemaV1.Result<unknown>,
 ): Validation | Promise<Validation> {
   if (result.issues === undefined) return { ok: true, value: result.value };
-  if (value === null) {
-    const retry = schema['~standard'].validate(undefined);
-    const fromRetry = (r: StandardSchemaV1.Result<unknown>): Validation =>
-      r.issues === undefined ? { ok: true, value: r.value } : { ok: false, issues: result.issues! };
-    return retry instanceof Promise ? retry.then(fromRetry) : fromRetry(retry);
+  const issues = result.issues;
+  const repaired = nilsAsUndefined(value, issues);
+  if (repaired === NOTHING_TO_REPAIR) return { ok: false, issues };
+  const retry = schema['~standard'].validate(repaired);
+  const fromRetry = (r: StandardSchemaV1.Result<unknown>): Validation =>
+    r.issues === undefined ? { ok: true, value: r.value } : { ok: false, issues };
+  return retry instanceof Promise ? retry.then(fromRetry) : fromRetry(retry);
+}
+
+const NOTHING_TO_REPAIR = Symbol('nothing to repair');
+
+/** `value` with every `null` an issue points at made `undefined`, or NOTHING_TO_REPAIR. */
+function nilsAsUndefined(value: unknown, issues: readonly StandardSchemaV1.Issue[]): unknown {
+  let root = value;
+  let repaired = false;
+  for (const issue of issues) {
+    const path = issue.path ?? [];
+    if (path.length === 0) {
+      if (root === null) {
+        root = undefined;
+        repaired = true;
+      }
+      continue;
+    }
+    let parent = root;
+    for (let i = 0; i < path.length - 1 && parent !== undefined; i++) parent = childOf(parent, keyOf(path[i]!));
+    if (typeof parent !== 'object' || parent === null) continue;
+    const key = keyOf(path[path.length - 1]!);
+    if (childOf(parent, key) === null) {
+      (parent as Record<PropertyKey, unknown>)[key] = undefined;
+      repaired = true;
+    }
   }
-  return { ok: false, issues: result.issues };
+  return repaired ? root : NOTHING_TO_REPAIR;
+}
+
+function keyOf(segment: PropertyKey | StandardSchemaV1.PathSegment): PropertyKey {
+  return typeof segment === 'object' && segment !== null ? segment.key : segment;
+}
+
+function childOf(container: unknown, key: PropertyKey): unknown {
+  if (typeof container !== 'object' || container === null) return undefined;
+  return Object.prototype.hasOwnProperty.call(container, key) ? (container as Record<PropertyKey, unknown>)[key] : undefined;
+}
+
+/** A schema's own code threw while checking a received value: INVALID_OUTPUT, with the thrown value as its cause. */
+export function schemaThrew(what: string, cause: unknown): ProcwireError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ProcwireError(ErrorCode.INVALID_OUTPUT, `the schema for ${what} threw: ${reason}`, { cause });
 }
 
 /** A short, readable summary of issues for error messages. */
