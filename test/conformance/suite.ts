@@ -21,6 +21,15 @@ async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
   throw new Error('expected the promise to reject');
 }
 
+/** Waits for `check` to hold, polling; fails after `ms`. */
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
 export function conformanceSuite(kind: EndpointKind): void {
   describe.skipIf(!kind.available)(`conformance: ${kind.name}`, () => {
     let peer: Peer;
@@ -162,6 +171,145 @@ export function conformanceSuite(kind: EndpointKind): void {
       );
       expect(items).toEqual([0, 1, 2]);
       expect(error.code).toBe('STREAM_BROKE');
+    });
+
+    it('answers concurrent next() calls in turn, and settles pending ones on return() and throw()', async () => {
+      const iterator = client.stream.count({ to: 5 })[Symbol.asyncIterator]();
+      const first = await Promise.all([iterator.next(), iterator.next(), iterator.next()]);
+      expect(first).toEqual([0, 1, 2].map((value) => ({ done: false, value })));
+      const rest = await Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next()]);
+      expect(rest).toEqual([{ done: false, value: 3 }, { done: false, value: 4 }, { done: true, value: undefined }, { done: true, value: undefined }]);
+      const before = await client.rpc.stats();
+      const silent = client.stream.drip({ items: 1, gapMs: 60_000 })[Symbol.asyncIterator]();
+      const pending = [silent.next(), silent.next(), silent.next()];
+      await silent.return!();
+      expect(await Promise.all(pending)).toEqual(Array.from({ length: 3 }, () => ({ done: true, value: undefined })));
+      const thrown = client.stream.drip({ items: 1, gapMs: 60_000 })[Symbol.asyncIterator]();
+      const waiting = [thrown.next(), thrown.next()];
+      await expect(thrown.throw!(new Error('stop'))).rejects.toThrow('stop');
+      expect(await Promise.all(waiting)).toEqual(Array.from({ length: 2 }, () => ({ done: true, value: undefined })));
+      // Both producers were stopped.
+      await until(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2);
+    });
+
+    it('ends a stream with TIMEOUT after idleTimeoutMs of silence or timeoutMs in all, and stops its producer', async () => {
+      const before = await client.rpc.stats();
+      const idle = client.stream.drip({ items: 3, gapMs: 60_000 }, { idleTimeoutMs: 200 });
+      const idleError = await rejection((async () => { for await (const _ of idle); })());
+      expect([idleError.code, idleError.message]).toEqual([ErrorCode.TIMEOUT, 'calc.drip sent no item within idleTimeoutMs (200 ms)']);
+      const items: number[] = [];
+      const whole = client.stream.drip({ items: 100_000, gapMs: 10 }, { timeoutMs: 500, idleTimeoutMs: 20_000 });
+      const wholeError = await rejection((async () => { for await (const n of whole) items.push(n); })());
+      expect([wholeError.code, wholeError.message]).toEqual([ErrorCode.TIMEOUT, 'calc.drip did not end within timeoutMs (500 ms)']);
+      expect(items.length).toBeLessThan(100_000);
+      await until(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2);
+      expect(() => client.stream.count({ to: 1 }, { idleTimeoutMs: -1 })).toThrow(/idleTimeoutMs/);
+    });
+
+    it('shares one AbortSignal among many calls and streams without a listener per call', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const shared = new AbortController();
+        const sums = await Promise.all(Array.from({ length: 30 }, (_, i) => client.rpc.add({ a: i, b: 1 }, { signal: shared.signal })));
+        expect(sums).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        const calls = Array.from({ length: 30 }, () => rejection(client.rpc.sleep({ ms: 60_000 }, { signal: shared.signal })));
+        const streams = Array.from({ length: 30 }, () =>
+          rejection(client.stream.drip({ items: 1, gapMs: 60_000 }, { signal: shared.signal })[Symbol.asyncIterator]().next()),
+        );
+        await sleep(50);
+        shared.abort();
+        const errors = await Promise.all([...calls, ...streams]);
+        expect(errors.every((e) => e.code === ErrorCode.CANCELLED)).toBe(true);
+        await sleep(20); // process warnings are emitted on a later tick
+        expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('delivers events in arrival order when their schema is asynchronous', async () => {
+      const evensSlow = defineChannel({
+        ...calc,
+        events: {
+          tick: z.object({ n: z.number() }).refine(async ({ n }) => {
+            if (n % 2 === 0) await sleep(2);
+            return true;
+          }),
+        },
+      });
+      const other = await peer.connectWith(evensSlow);
+      try {
+        const seen: number[] = [];
+        const all = new Promise<void>((resolve) =>
+          other.on('tick', ({ n }) => {
+            seen.push(n);
+            if (seen.length === 200) resolve();
+          }),
+        );
+        await other.rpc.emitTicks({ count: 200 });
+        await all;
+        expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('turns a client-side schema that throws into INVALID_OUTPUT: calls and stream items reject, events reach onError', async () => {
+      const boom = (): never => {
+        throw new Error('schema boom');
+      };
+      const throwing = defineChannel({
+        ...calc,
+        rpc: {
+          ...calc.rpc,
+          add: { input: calc.rpc.add.input, output: z.number().transform(boom) },
+        },
+        streams: { ...calc.streams, count: { input: calc.streams.count.input, output: z.number().transform(boom) } },
+        // (An async refinement that rejects would do too, but zod's own first, synchronous try leaves that rejection unhandled.)
+        events: { tick: z.object({ n: z.number() }).transform(({ n }) => (n === 2 ? boom() : { n })) },
+      });
+      const reported: ProcwireError[] = [];
+      const other = await peer.connectWith(throwing, { callTimeoutMs: 5000, onError: (error) => reported.push(error) });
+      try {
+        const counting = (async () => {
+          for await (const _ of other.stream.count({ to: 3 }));
+        })();
+        for (const outcome of [other.rpc.add({ a: 1, b: 2 }), counting]) {
+          const error = await rejection(outcome);
+          expect(error.code).toBe(ErrorCode.INVALID_OUTPUT);
+          expect((error.cause as Error).message).toBe('schema boom');
+        }
+        const ticks: number[] = [];
+        other.on('tick', ({ n }) => ticks.push(n));
+        for (const n of [1, 2, 3]) await other.rpc.emitTick({ n });
+        await until(async () => ticks.length === 2 && reported.length === 1);
+        expect(ticks).toEqual([1, 3]);
+        expect([reported[0]!.code, (reported[0]!.cause as Error).message]).toEqual([ErrorCode.INVALID_OUTPUT, 'schema boom']);
+        expect(reported[0]!.message).toMatch(/calc\.tick/);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('carries undefined array elements, and runs schemas that transform even with validate: false', async () => {
+      const holes = defineChannel({ ...calc, rpc: { ...calc.rpc, echo: { input: z.unknown(), output: z.array(z.number().optional()) } } });
+      const other = await peer.connectWith(holes);
+      try {
+        expect(await other.rpc.echo([1, undefined, 2])).toStrictEqual([1, undefined, 2]);
+      } finally {
+        await other.close();
+      }
+      const parsing = defineChannel({ ...calc, rpc: { ...calc.rpc, echo: { input: z.unknown(), output: z.string().transform((s) => s.length) } } });
+      const unchecked = await peer.connectWith(parsing, { validate: false });
+      try {
+        expect(await unchecked.rpc.echo('four')).toBe(4);
+        // Schemas that only check are still skipped.
+        expect(await unchecked.rpc.lies()).toBe('not a number');
+      } finally {
+        await unchecked.close();
+      }
     });
 
     it('stops a producer whose reader stops reading (credit backpressure)', async () => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { isChannel } from '../contract/defineChannel.js';
-import { describeIssues, validate, type Validation } from '../contract/validate.js';
+import { describeIssues, schemaThrew, validate, type Validation } from '../contract/validate.js';
+import { mustRunSchema } from '../contract/wireSchemas.js';
 import type {
   CallOptions,
   Channel,
@@ -25,6 +26,7 @@ import { buildRoutes, type Route } from './routes.js';
 import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_PENDING_CALLS, tooManyPending } from './serverLimits.js';
 import { checkLimit } from '../wire/limits.js';
+import { onAbort } from './onAbort.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -85,8 +87,14 @@ interface PendingCall {
   reject(error: unknown): void;
   route: Route;
   timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Stops listening to the caller's AbortSignal. */
+  removeAbortListener: (() => void) | undefined;
+}
+
+/** An event received and being validated; events are delivered in the order they arrived. */
+interface QueuedEvent {
+  readonly route: Route;
+  readonly checked: Validation | Promise<Validation | { readonly threw: unknown }> | { readonly threw: unknown };
 }
 
 /**
@@ -120,6 +128,10 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private readonly callTimeoutMs: number;
   private readonly maxPendingCalls: number;
   private readonly validateOutput: boolean;
+  /** Per member, the schema its received values go through (none with `validate: false`, unless it transforms). */
+  private readonly received = new Map<Route, Schema | undefined>();
+  /** Events waiting for an earlier event's asynchronous validation. */
+  private readonly eventQueue: QueuedEvent[] = [];
   private heartbeat: Heartbeat | undefined;
   private nextId = 0;
   /** The smaller of this link's limit and the one the server announced. */
@@ -149,10 +161,12 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       this.resolveClosed = resolve;
     });
     for (const route of this.routes.values()) {
+      // With validation off, a schema that transforms still runs: the types promise its output.
+      const schema = this.validateOutput || mustRunSchema(route.output) ? route.output : undefined;
+      this.received.set(route, schema);
       if (route.kind === 'rpc') this.rpc[route.name] = (input, opts) => this.call(route, input, opts);
       if (route.kind === 'stream') {
-        const itemSchema = this.validateOutput ? route.output : undefined;
-        this.stream[route.name] = (input, opts) => new ClientStreamImpl(this, route.wireName, input, itemSchema, opts);
+        this.stream[route.name] = (input, opts) => new ClientStreamImpl(this, route.wireName, input, schema, opts);
       }
     }
     Object.freeze(this.rpc);
@@ -180,8 +194,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
           reject: () => {},
           route: PING_ROUTE,
           timer: undefined,
-          signal: undefined,
-          onAbort: undefined,
+          removeAbortListener: undefined,
         };
         this.pings.add(id);
         this.pending.set(id, entry);
@@ -282,7 +295,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       );
     }
     return new Promise<unknown>((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, route, timer: undefined, signal, onAbort: undefined };
+      const entry: PendingCall = { resolve, reject, route, timer: undefined, removeAbortListener: undefined };
       if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
         entry.timer = setTimeout(() => {
           this.abandon(id, new ProcwireError(ErrorCode.TIMEOUT, `${route.wireName} timed out after ${timeoutMs} ms`));
@@ -290,9 +303,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         entry.timer.unref();
       }
       if (signal) {
-        entry.onAbort = () =>
-          this.abandon(id, new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason }));
-        signal.addEventListener('abort', entry.onAbort, { once: true });
+        entry.removeAbortListener = onAbort(signal, () =>
+          this.abandon(id, new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason })),
+        );
       }
       this.pending.set(id, entry);
       sendEncoded(this.link, frame);
@@ -317,7 +330,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (!entry) return undefined;
     this.pending.delete(id);
     if (entry.timer) clearTimeout(entry.timer);
-    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    entry.removeAbortListener?.();
     return entry;
   }
 
@@ -328,9 +341,16 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     if (!entry) return; // answer to a call already timed out or cancelled
     if (this.pings.delete(id)) return; // any answer, even an error from a server of another kind, is a sign of life
     if (error !== null && error !== undefined) return entry.reject(errorFromWire(error));
-    if (!this.validateOutput) return entry.resolve(result);
-    const checked = validate(entry.route.output, result);
-    if (checked instanceof Promise) checked.then((v) => this.resolveOutput(entry, v), entry.reject);
+    const schema = this.received.get(entry.route);
+    if (!schema) return entry.resolve(result);
+    const threw = (cause: unknown) => entry.reject(schemaThrew(`the output of ${entry.route.wireName}`, cause));
+    let checked: Validation | Promise<Validation>;
+    try {
+      checked = validate(schema, result);
+    } catch (cause) {
+      return threw(cause);
+    }
+    if (checked instanceof Promise) checked.then((v) => this.resolveOutput(entry, v), threw);
     else this.resolveOutput(entry, checked);
   }
 
@@ -418,13 +438,37 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     const route = this.routes.get(method);
     if (route?.kind !== 'event') return this.report(`unknown event ${method}`);
     if (this.emitter.listenerCount(route.name) === 0) return;
-    if (!this.validateOutput) return void this.emitter.emit(route.name, params[0]);
-    const checked = validate(route.input, params[0]);
-    if (checked instanceof Promise) checked.then((v) => this.deliverEvent(route, v), () => {});
-    else this.deliverEvent(route, checked);
+    const schema = this.received.get(route);
+    let checked: Validation | Promise<Validation> | { readonly threw: unknown };
+    if (!schema) checked = { ok: true, value: params[0] };
+    else {
+      try {
+        checked = validate(schema, params[0]);
+      } catch (threw) {
+        checked = { threw };
+      }
+    }
+    // Delivery order is arrival order: behind an event whose schema is
+    // asynchronous, the events after it wait (their validation runs meanwhile).
+    if (this.eventQueue.length === 0 && !(checked instanceof Promise)) return this.deliverEvent(route, checked);
+    // A rejection is caught at once: it may wait behind other events, and unhandled it would end the process.
+    this.eventQueue.push({ route, checked: checked instanceof Promise ? checked.catch((threw: unknown) => ({ threw })) : checked });
+    if (this.eventQueue.length === 1) void this.deliverQueuedEvents();
   }
 
-  private deliverEvent(route: Route, checked: Validation): void {
+  private async deliverQueuedEvents(): Promise<void> {
+    while (this.eventQueue.length > 0) {
+      const { route, checked } = this.eventQueue[0]!;
+      const outcome = await checked;
+      this.eventQueue.shift();
+      this.deliverEvent(route, outcome);
+    }
+  }
+
+  private deliverEvent(route: Route, checked: Validation | { readonly threw: unknown }): void {
+    if ('threw' in checked) {
+      return this.reportError(schemaThrew(`event ${route.wireName}`, checked.threw));
+    }
     if (checked.ok) {
       try {
         this.emitter.emit(route.name, checked.value);
