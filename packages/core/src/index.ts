@@ -31,6 +31,7 @@ export {
   type ClientOptions,
   type EventListener,
 } from './rpc/client.js';
+export { checkCallback, checkFlag, checkTimeout, resolveClientOptions } from './rpc/clientOptions.js';
 export { createServer, type CloseOptions, type Server, type ServerOptions, type ServerStats } from './rpc/server.js';
 export { DEFAULT_STREAM_WINDOW } from './streams/clientStream.js';
 export { decode, encode } from './wire/codec.js';
