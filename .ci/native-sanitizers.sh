@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds @procwire/native with AddressSanitizer + UndefinedBehaviorSanitizer
-# and runs test/native against that binary, and the shm: hostile-peer test
-# (a server on the sanitized addon under attack). Fails when a test fails or
+# and runs test/native against that binary, the shm: hostile-peer test
+# (a server on the sanitized addon under attack), and the out-of-range
+# options test (every transport's failure paths after descriptors exist:
+# a descriptor closed behind libuv's back once made fifo: abort). Fails when a test fails or
 # when any process (test workers, fixtures, worker_threads) reports anything.
 # First, the shm: ring's fuzz harness runs on its own (packages/native/fuzz).
 # Expects an installed workspace (npx -y pnpm@12.4.2 install).
@@ -45,9 +47,9 @@ export PROCWIRE_NATIVE_BINARY="$binary"
   }
 ")
 
-echo "== test/native and test/e2e/shmHostile on $(node --version) with ASan + UBSan"
+echo "== test/native, test/e2e/shmHostile and test/e2e/badOptions on $(node --version) with ASan + UBSan"
 status=0
-npx vitest run test/native test/e2e/shmHostile.test.ts || status=$?
+npx vitest run test/native test/e2e/shmHostile.test.ts test/e2e/badOptions.test.ts || status=$?
 
 if compgen -G "$reports/*" >/dev/null; then
   echo "== sanitizer reports" >&2

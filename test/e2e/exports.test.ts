@@ -12,8 +12,8 @@ const CORE = [
   'DEFAULT_MAX_CONNECTIONS', 'DEFAULT_MAX_CONNECTIONS_PER_UID', 'DEFAULT_MAX_DEPTH', 'DEFAULT_MAX_ELEMENTS',
   'DEFAULT_MAX_FRAME_BYTES', 'DEFAULT_MAX_PENDING_CALLS', 'DEFAULT_MAX_SEND_QUEUE_BYTES', 'DEFAULT_STREAM_WINDOW', 'ErrorCode',
   'FrameDelimiter', 'GENERIC_HANDLER_ERROR_MESSAGE', 'HARD_MAX_FRAME_BYTES', 'MAX_MSGID', 'MessageType', 'PROTOCOL_VERSION', 'ProcwireError',
-  'checkFrame', 'createClient', 'createServer', 'createStreamLink', 'decode', 'defineChannel', 'encode', 'isChannel',
-  'resolveFrameLimits',
+  'checkCallback', 'checkFlag', 'checkFrame', 'checkTimeout', 'createClient', 'createServer', 'createStreamLink', 'decode',
+  'defineChannel', 'encode', 'isChannel', 'resolveClientOptions', 'resolveFrameLimits',
 ];
 const TRANSPORTS = [
   'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SEMAPHORE_RECOVERY_MS', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect',

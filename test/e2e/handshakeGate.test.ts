@@ -57,14 +57,15 @@ async function callsPass(url: string, calls: number): Promise<number> {
 }
 
 /** How a real client's connect ended while the gate was full. */
-async function connectWhileFull(url: string): Promise<{ code: string; ms: number }> {
+async function connectWhileFull(url: string): Promise<{ code: string; ms: number; message?: string; data?: unknown }> {
   const started = Date.now();
   try {
     const client = await connect(guarded, url);
     await client.close();
     return { code: 'CONNECTED', ms: Date.now() - started };
   } catch (error) {
-    return { code: error instanceof ProcwireError ? error.code : String(error), ms: Date.now() - started };
+    if (!(error instanceof ProcwireError)) return { code: String(error), ms: Date.now() - started };
+    return { code: error.code, ms: Date.now() - started, message: error.message, data: error.data };
   }
 }
 
@@ -90,7 +91,7 @@ interface Flood {
   readonly firstHeldClose: number;
   readonly lastClose: number;
   readonly heldFds: number;
-  readonly whileFull: { code: string; ms: number };
+  readonly whileFull: { code: string; ms: number; message?: string; data?: unknown };
 }
 
 /** Starts ATTEMPTS stalls, and one real client a second in, and waits until the server closed them all. */
@@ -153,6 +154,11 @@ async function checkGate(c: GateCase): Promise<void> {
   // A real client that came while the gate was full was turned away at once.
   expect(f.whileFull.code).toBe('CONNECT_FAILED');
   expect(f.whileFull.ms).toBeLessThan(AT_ONCE_MS);
+  // It was told which limit: the server's, not "the server at" its own pipe.
+  expect(f.whileFull.data).toEqual({ limit: 'maxHandshakes', value: GATE_SLOTS });
+  expect(f.whileFull.message).toContain(`at most ${GATE_SLOTS} connections in their transport handshake`);
+  expect(f.whileFull.message).toContain(server.url.replace(/\?.*$/, ''));
+  expect(f.whileFull.message).not.toMatch(/\.c2s/);
 
   // Afterwards a client gets in, and the server counted every refusal.
   expect(await callsPass(server.url, 5)).toBe(5);

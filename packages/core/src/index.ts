@@ -31,6 +31,7 @@ export {
   type ClientOptions,
   type EventListener,
 } from './rpc/client.js';
+export { checkCallback, checkFlag, checkTimeout, resolveClientOptions } from './rpc/clientOptions.js';
 export {
   createServer,
   GENERIC_HANDLER_ERROR_MESSAGE,

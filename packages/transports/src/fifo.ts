@@ -40,14 +40,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants as fsConstants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
 import { admitHandshake } from './internal/handshakeAdmission.js';
-import { HandshakeGate, type HandshakeSlot } from './internal/handshakeGate.js';
+import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from './internal/handshakeGate.js';
+import { checkFrameLimits } from './internal/options.js';
 import { interceptLink } from './internal/interceptLink.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from './internal/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
@@ -61,6 +62,10 @@ const MAX_REQUEST_LINE = 64;
 const ACCEPT_TIMEOUT_MS = 5000;
 /** sun_path-like limit is not an issue for FIFOs, but PATH_MAX is. */
 const MAX_PATH_BYTES = 4000;
+/** NAME_MAX: the longest file name (one path component) Linux and macOS file systems take. */
+const MAX_NAME_BYTES = 255;
+/** What a client's pair adds to the well-known name: `.<32 hex>.c2s`. */
+const PAIR_SUFFIX_BYTES = '.0123456789abcdef0123456789abcdef.c2s'.length;
 
 function fifoPath(endpoint: Endpoint): string {
   if (endpoint.host) {
@@ -69,9 +74,25 @@ function fifoPath(endpoint: Endpoint): string {
   if (!isAbsolute(endpoint.path) || endpoint.path.endsWith('/')) {
     throw invalidEndpoint(endpoint.url, 'expected an absolute path of a FIFO, as in fifo:///run/app/calc');
   }
-  if (Buffer.byteLength(endpoint.path) > MAX_PATH_BYTES) throw invalidEndpoint(endpoint.url, 'the path is too long');
+  if (Buffer.byteLength(endpoint.path) > MAX_PATH_BYTES) throw invalidEndpoint(endpoint.url, `the path is longer than ${MAX_PATH_BYTES} bytes`);
+  // Every client makes its pair beside the well-known FIFO: those names must fit too.
+  const nameBytes = Buffer.byteLength(basename(endpoint.path));
+  if (nameBytes + PAIR_SUFFIX_BYTES > MAX_NAME_BYTES) {
+    throw invalidEndpoint(
+      endpoint.url,
+      `the name ${basename(endpoint.path)} is ${nameBytes} bytes; each client's pair adds ${PAIR_SUFFIX_BYTES} (".<id>.c2s") and a file name holds ${MAX_NAME_BYTES}, so the name may have at most ${MAX_NAME_BYTES - PAIR_SUFFIX_BYTES} bytes`,
+    );
+  }
   if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'fifo: URLs take no options');
   return endpoint.path;
+}
+
+function fileKind(info: Stats): string {
+  if (info.isFile()) return 'a regular file';
+  if (info.isDirectory()) return 'a directory';
+  if (info.isSocket()) return 'a socket';
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  return 'a device';
 }
 
 const pairNames = (path: string, id: string) => ({ c2s: `${path}.${id}.c2s`, s2c: `${path}.${id}.s2c` });
@@ -119,10 +140,22 @@ function removePair(names: { c2s: string; s2c: string }): void {
   unlinkQuietly(names.s2c);
 }
 
+/**
+ * The link over a pair's two descriptors. From here on the sockets own
+ * them: closing one behind libuv's back (closeSync) would make the event
+ * loop abort the process (epoll_ctl EBADF), so a failure destroys the
+ * sockets instead.
+ */
 function fifoLink(readFd: number, writeFd: number, peer: PeerInfo, options: ListenOptions): Link {
   const input = new Socket({ fd: readFd, readable: true, writable: false });
   const output = new Socket({ fd: writeFd, readable: false, writable: true });
-  return createStreamLink(input, output, { peer, limits: options.limits, nativeDuplex: false });
+  try {
+    return createStreamLink(input, output, { peer, limits: options.limits, nativeDuplex: false });
+  } catch (error) {
+    input.destroy();
+    output.destroy();
+    throw error;
+  }
 }
 
 /** Creates the well-known FIFO (exactly `mode`), replacing a stale one; refuses a live server's and another user's. */
@@ -153,8 +186,9 @@ function createWellKnown(path: string, mode: number): void {
   }
 }
 
-async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
+async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcceptor> {
   const path = fifoPath(endpoint);
+  const options = { ...given, limits: checkFrameLimits(given.limits) };
   const access = checkAccess(options.access);
   createWellKnown(path, objectMode(access));
   const requestFd = openChecked(path, O_RDONLY);
@@ -200,7 +234,14 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
     }
     // The client still has to open c2s by name; it removes both names then.
     const peer: PeerInfo = { transport: 'fifo', address, uid: client.uid, gid: client.gid };
-    link = untilFirstFrame(fifoLink(readFd, writeFd, peer, options), slot, names);
+    try {
+      link = untilFirstFrame(fifoLink(readFd, writeFd, peer, options), slot, names);
+    } catch {
+      // fifoLink closed the descriptors; this client goes, the server stays.
+      slot.release();
+      removePair(names);
+      return;
+    }
     onLink(link);
   };
 
@@ -260,8 +301,10 @@ function untilFirstFrame(link: Link, slot: HandshakeSlot, names: { c2s: string; 
 
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
   const path = fifoPath(endpoint);
+  const limits = checkFrameLimits(options.limits);
   const id = randomBytes(16).toString('hex');
   const names = pairNames(path, id);
+  // Descriptors not yet handed to a socket (fifoLink takes both).
   const cleanup: number[] = [];
   try {
     const sharedGid = await serverGroup(path, options.waitMs ?? 0);
@@ -272,11 +315,13 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
     const readFd = openChecked(names.s2c, O_RDONLY);
     cleanup.push(readFd);
     await sendRequest(path, id, options.waitMs ?? 0);
-    const writeFd = await openWhenServerReads(names.c2s);
-    return fifoLink(readFd, writeFd, { transport: 'fifo', address: `fifo://${path}` }, { limits: options.limits });
+    const writeFd = await openWhenServerReads(names.c2s, path);
+    cleanup.length = 0;
+    return fifoLink(readFd, writeFd, { transport: 'fifo', address: `fifo://${path}` }, { limits });
   } catch (error) {
     for (const fd of cleanup) closeSync(fd);
-    throw error;
+    if (error instanceof ProcwireError) throw error;
+    throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot connect to fifo://${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     unlinkQuietly(names.c2s);
     unlinkQuietly(names.s2c);
@@ -291,10 +336,12 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
 function serverGroup(path: string, waitMs: number): Promise<number | undefined> {
   return connectWithRetry(`fifo://${path}`, waitMs, async () => {
     const info = lstatSync(path); // ENOENT: no server (yet)
+    if (!info.isFIFO()) {
+      throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `fifo://${path}: ${path} is not a procwire fifo endpoint (it is ${fileKind(info)}, not a FIFO)`);
+    }
     try {
       checkFifo(info, path, SHARED_WITH_ME);
-    } catch (error) {
-      if (!info.isFIFO()) throw error;
+    } catch {
       throw new ProcwireError(
         ErrorCode.CONNECT_FAILED,
         `fifo://${path} belongs to ${describeOwner(info.uid)}, who did not share it with a group of this process (mode 0660, group one of ours); not connecting`,
@@ -322,16 +369,28 @@ function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
   });
 }
 
-/** The server opens the client's c2s FIFO for reading once it took the request. */
-async function openWhenServerReads(path: string): Promise<number> {
+/**
+ * The server opens the client's c2s FIFO (`path`) for reading once it took
+ * the request; a server that refuses it (its handshake gate is full)
+ * removes the pair's names instead.
+ */
+async function openWhenServerReads(path: string, wellKnown: string): Promise<number> {
   const deadline = Date.now() + ACCEPT_TIMEOUT_MS;
   let pause = 1;
   for (;;) {
     try {
       return openChecked(path, O_WRONLY);
     } catch (error) {
-      if (errnoCode(error) !== 'ENXIO' || Date.now() >= deadline) {
-        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at ${path} did not take the connection request`, { cause: error });
+      if (errnoCode(error) === 'ENOENT') throw handshakeLimitRefusal(`fifo://${wellKnown}`, { cause: error, or: "or it would not take this client's pipes (their owner or mode)" });
+      if (errnoCode(error) !== 'ENXIO') {
+        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot connect to fifo://${wellKnown}: opening this client's pipe ${path} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      if (Date.now() >= deadline) {
+        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at fifo://${wellKnown} did not take the connection request within ${ACCEPT_TIMEOUT_MS} ms`, {
+          cause: error,
+        });
       }
       await sleep(pause);
       pause = Math.min(pause * 2, 50);

@@ -59,12 +59,17 @@ import {
   groupEndpointDir,
   makeGroupEndpointDir,
   otherPath,
+  checkDerivedSocketPaths,
   privateRuntimeDir,
+  privateRuntimeDirPath,
   reachPrivateOrGroup,
   removeGroupEndpointDir,
   unsharedServer,
 } from './internal/runtimeDir.js';
-import { listenOnFile, peerCredentialsOf } from './socket.js';
+import { listenOnFile, peerCredentialsOf, TEMPORARY_BIND_NAME } from './socket.js';
+import { checkFrameLimits } from './internal/options.js';
+import { handshakeLimitRefusal } from './internal/handshakeGate.js';
+import { markPermanent } from './internal/permanent.js';
 import { MessageLink } from './internal/messageLink.js';
 import { MqReader, MqWriter } from './internal/mqPorts.js';
 import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
@@ -80,8 +85,19 @@ function queueName(endpoint: Endpoint): string {
   if (endpoint.host) throw invalidEndpoint(endpoint.url, `mq: URLs have no host ("${endpoint.host}"); write mq:///name`);
   if (!NAME.test(endpoint.path)) throw invalidEndpoint(endpoint.url, 'expected mq:///name, a name of letters, digits, ".", "_" or "-"');
   if ([...endpoint.searchParams.keys()].length > 0) throw invalidEndpoint(endpoint.url, 'mq: URLs take no options');
+  // The control socket a client may look for, in either mode, and the temporary path listenOnFile binds it at first.
+  const base = endpoint.path.slice(1);
+  const groupDir = groupEndpointDir('mq', base);
+  checkDerivedSocketPaths(endpoint.url, base, [
+    join(privateRuntimeDirPath(), controlName(endpoint.path)),
+    join(privateRuntimeDirPath(), TEMPORARY_BIND_NAME),
+    join(groupDir, 'sock'),
+    join(groupDir, TEMPORARY_BIND_NAME),
+  ]);
   return endpoint.path;
 }
+
+const controlName = (name: string) => `mq-${name.slice(1)}.sock`;
 
 /**
  * The Unix socket that is both the server's lock and every connection's
@@ -90,7 +106,7 @@ function queueName(endpoint: Endpoint): string {
  * the two could not meet.)
  */
 export function controlPath(name: string): string {
-  return join(privateRuntimeDir(), `mq-${name.slice(1)}.sock`);
+  return join(privateRuntimeDir(), controlName(name));
 }
 
 /** The control socket of a server with `access: 'group'`, in its group endpoint directory. */
@@ -107,11 +123,13 @@ function queueError(error: unknown, name: string, doing: string, side: 'server' 
     EINVAL: 'the queue attributes exceed /proc/sys/fs/mqueue/msg_max or msgsize_max',
     EACCES: 'the queue belongs to another user or its mode refuses access',
   };
-  return new ProcwireError(
+  const failure = new ProcwireError(
     side === 'client' ? ErrorCode.CONNECT_FAILED : code === 'EACCES' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED,
     `cannot ${doing} message queue ${name}: ${hint[code ?? ''] ?? (error as Error).message} (${code ?? 'error'})`,
     { cause: error },
   );
+  // A limit of this user or system: waiting for the server (waitMs) cannot lift it.
+  return code === 'EMFILE' || code === 'ENOSPC' || code === 'EINVAL' || code === 'ENOMEM' ? markPermanent(failure) : failure;
 }
 
 /** Closes the queue and refuses it unless `accepts` its owner and mode. */
@@ -171,8 +189,9 @@ function removeLeftQueue(name: string): void {
   }
 }
 
-async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
+async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcceptor> {
   const name = queueName(endpoint);
+  const options = { ...given, limits: checkFrameLimits(given.limits) };
   const access = checkAccess(options.access);
   const control = createServer();
   const connections = new EarlyArrivals<Socket>();
@@ -257,7 +276,12 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
           slot.release();
           const match = HELLO_LINE.exec(line);
           if (!match) return socket.destroy();
-          const link = acceptClient(serving, match[1]!, socket, (id) => links.delete(id));
+          let link: MessageLink | undefined;
+          try {
+            link = acceptClient(serving, match[1]!, socket, (id) => links.delete(id));
+          } catch {
+            // Thrown here it would end the server; this client goes instead.
+          }
           if (!link) return socket.destroy();
           links.set(match[1]!, link);
           socket.write(ACK);
@@ -309,19 +333,26 @@ function acceptClient(serving: Serving, id: string, socket: Socket, forget: (id:
   const peer: PeerInfo = { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})`, ...credentials };
   let link: MessageLink;
   const writer = new MqWriter(replyMqd, () => link.onWriterDrain(), (error) => link.destroy(error));
-  link = new MessageLink({
-    mechanism: 'message queue',
-    peer,
-    limits: options.limits,
-    writer,
-    prefix: Buffer.alloc(0),
-    messageSize: native.mqGetAttr(replyMqd).messageSize,
-    control: socket,
-    release: () => {
-      forget(id);
-      native.mqClose(replyMqd);
-    },
-  });
+  try {
+    link = new MessageLink({
+      mechanism: 'message queue',
+      peer,
+      limits: options.limits,
+      writer,
+      prefix: Buffer.alloc(0),
+      messageSize: native.mqGetAttr(replyMqd).messageSize,
+      control: socket,
+      release: () => {
+        forget(id);
+        native.mqClose(replyMqd);
+      },
+    });
+  } catch (error) {
+    // Its watcher goes before its descriptor: libuv must never poll a closed one.
+    writer.close();
+    native.mqClose(replyMqd);
+    throw error;
+  }
   return link;
 }
 
@@ -343,8 +374,9 @@ async function reachServer(name: string, waitMs: number): Promise<{ socket: Sock
   return { socket, serverUid: credentials?.uid };
 }
 
-async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+async function connect(endpoint: Endpoint, given: ConnectOptions): Promise<Link> {
   const name = queueName(endpoint);
+  const options = { ...given, limits: checkFrameLimits(given.limits) };
   const id = randomBytes(ID_BYTES);
   const replyName = `${name}.${id.toString('hex')}`;
   const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = native.constants;
@@ -383,7 +415,8 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
           resolve();
         } else if (!ACK.startsWith(answer)) reject(new ProcwireError(ErrorCode.PROTOCOL, `mq://${name} answered the connection request wrongly`));
       });
-      const refused = () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `mq://${name} refused the connection`));
+      const refused = () =>
+        reject(handshakeLimitRefusal(`mq://${name}`, { or: "or it could not open this client's reply queue, or it is closing" }));
       if (socket.closed) refused();
       else socket.once('close', refused);
     });
@@ -412,20 +445,30 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
     },
     (error) => link.destroy(error),
   );
-  link = new MessageLink({
-    mechanism: 'message queue',
-    peer: { transport: 'mq', address: `mq://${name}` },
-    limits: options.limits,
-    writer,
-    prefix: id,
-    messageSize: native.mqGetAttr(mqdOut).messageSize,
-    control: socket,
-    release: () => {
-      reader.close();
-      native.mqClose(mqdIn);
-      native.mqClose(mqdOut);
-    },
-  });
+  try {
+    link = new MessageLink({
+      mechanism: 'message queue',
+      peer: { transport: 'mq', address: `mq://${name}` },
+      limits: options.limits,
+      writer,
+      prefix: id,
+      messageSize: native.mqGetAttr(mqdOut).messageSize,
+      control: socket,
+      release: () => {
+        reader.close();
+        native.mqClose(mqdIn);
+        native.mqClose(mqdOut);
+      },
+    });
+  } catch (error) {
+    // The link never existed: nothing may stay open (watchers before their descriptors).
+    writer.close();
+    reader.close();
+    socket.destroy();
+    native.mqClose(mqdIn);
+    native.mqClose(mqdOut);
+    throw error;
+  }
   reader.start();
   return link;
 }

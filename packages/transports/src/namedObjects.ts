@@ -13,7 +13,7 @@
  * - shm:///name    the rendezvous socket (segments are anonymous memfds: they
  *                  have no name and vanish with the last process that maps them)
  */
-import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, readdirSync, readlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
@@ -28,10 +28,19 @@ export interface NamedObject {
   readonly kind: 'socket' | 'fifo' | 'fifo-pair' | 'queue' | 'control-socket' | 'rendezvous-socket';
   /** A file system path, or a message queue name (`/calc`). */
   readonly name: string;
-  /** live: a server answers on it; stale: left by a process that is gone. */
+  /**
+   * live: a process uses it (a server answers on it, a process holds it
+   * open), or that cannot be ruled out; stale: left by a process that is
+   * gone, as the kernel says for sure. Only stale objects are ever removed.
+   */
   readonly state: 'live' | 'stale';
 }
 
+/**
+ * Only a refused connect proves a socket file has no server: any other
+ * failure (a full backlog, no permission, a path too long to try) leaves
+ * it live, so that removeStaleObjects never takes a live server's name.
+ */
 function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createConnection(path);
@@ -39,27 +48,58 @@ function socketAnswers(path: string): Promise<boolean> {
       probe.destroy();
       resolve(true);
     });
-    probe.once('error', () => resolve(false));
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
   });
 }
 
-/** A seqpacket socket (shm:'s rendezvous) answers a connect while its server lives. */
+/** A seqpacket socket (shm:'s rendezvous) answers a connect while its server lives; only ECONNREFUSED says it does not. */
 function seqpacketAnswers(path: string): boolean {
   try {
     native.close(native.seqpacketConnect(path));
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ECONNREFUSED';
   }
 }
 
+/** Only ENXIO proves nobody reads a FIFO (no permission to try proves nothing). */
 function fifoHasReader(path: string): boolean {
   try {
     closeSync(openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
     return true;
-  } catch {
-    return false; // ENXIO: nobody reads it
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENXIO';
   }
+}
+
+/**
+ * Whether a process of this user holds the message queue `name` open (its
+ * descriptors read `/name` in /proc/<pid>/fd). A queue has no listener to
+ * probe: a server whose control socket cannot be reached still holds it.
+ */
+function queueHeld(name: string): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return true; // cannot tell: keep it
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === name) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
 }
 
 const isType = (path: string, test: (s: Stats) => boolean) => {
@@ -90,8 +130,10 @@ export async function listNamedObjects(url: string): Promise<NamedObject[]> {
       for (const entry of existsSync(dirname(path)) ? readdirSync(dirname(path)) : []) {
         if (entry.startsWith(prefix) && /\.[0-9a-f]{32}\.(c2s|s2c)$/.test(entry)) {
           const pair = join(dirname(path), entry);
-          // A pair is in use for a moment only; one whose client still reads s2c is live.
-          const state = entry.endsWith('.s2c') && fifoHasReader(pair) ? 'live' : 'stale';
+          // A pair is in use for a moment only: while its client still reads
+          // s2c, both names are its (its c2s is opened by name after that).
+          const s2c = pair.replace(/\.c2s$/, '.s2c');
+          const state = isType(s2c, (s) => s.isFIFO()) && fifoHasReader(s2c) ? 'live' : 'stale';
           found.push({ kind: 'fifo-pair', name: pair, state });
         }
       }
@@ -115,11 +157,11 @@ export async function listNamedObjects(url: string): Promise<NamedObject[]> {
       } catch {
         // no such queue (or not ours to open)
       }
-      if (queueExists) found.push({ kind: 'queue', name, state: live ? 'live' : 'stale' });
+      if (queueExists) found.push({ kind: 'queue', name, state: live || queueHeld(name) ? 'live' : 'stale' });
       if (existsSync('/dev/mqueue')) {
         for (const entry of readdirSync('/dev/mqueue')) {
           if (entry.startsWith(`${name.slice(1)}.`) && /\.[0-9a-f]{32}$/.test(entry)) {
-            found.push({ kind: 'queue', name: `/${entry}`, state: live ? 'live' : 'stale' });
+            found.push({ kind: 'queue', name: `/${entry}`, state: live || queueHeld(`/${entry}`) ? 'live' : 'stale' });
           }
         }
       }

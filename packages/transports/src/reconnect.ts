@@ -1,4 +1,5 @@
 import {
+  checkCallback,
   ErrorCode,
   ProcwireError,
   type CallOptions,
@@ -26,12 +27,29 @@ export interface ReconnectOptions {
   readonly onReconnect?: (attempts: number) => void;
 }
 
+/** setTimeout's ceiling: a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Backoff {
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly factor: number;
   readonly jitter: number;
   readonly maxAttempts: number;
+}
+
+/** The `reconnect` option checked: undefined when off, else its options. */
+export function checkReconnect(reconnect: unknown): ReconnectOptions | undefined {
+  if (reconnect === undefined || reconnect === false) return undefined;
+  if (reconnect === true) return {};
+  if (typeof reconnect !== 'object' || reconnect === null || Array.isArray(reconnect)) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'reconnect must be true, false or an object of backoff options');
+  }
+  const options = reconnect as ReconnectOptions;
+  checkCallback(options.onDisconnect, 'reconnect.onDisconnect');
+  checkCallback(options.onReconnect, 'reconnect.onReconnect');
+  resolveBackoff(options);
+  return options;
 }
 
 export function resolveBackoff(options: ReconnectOptions): Backoff {
@@ -44,10 +62,14 @@ export function resolveBackoff(options: ReconnectOptions): Backoff {
   };
   const bad = (what: string) => new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect.${what}`);
   if (!(backoff.initialDelayMs >= 0 && Number.isFinite(backoff.initialDelayMs))) throw bad('initialDelayMs must be a non-negative number of ms');
-  if (!(backoff.maxDelayMs >= backoff.initialDelayMs && Number.isFinite(backoff.maxDelayMs))) throw bad('maxDelayMs must be a number of ms not below initialDelayMs');
+  if (!(backoff.maxDelayMs >= backoff.initialDelayMs && backoff.maxDelayMs <= MAX_TIMER_MS && Number.isFinite(backoff.maxDelayMs))) {
+    throw bad(`maxDelayMs must be a number of ms not below initialDelayMs and at most ${MAX_TIMER_MS}`);
+  }
   if (!(backoff.factor >= 1 && Number.isFinite(backoff.factor))) throw bad('factor must be a number ≥ 1');
-  if (!(backoff.jitter >= 0 && backoff.jitter < 1)) throw bad('jitter must be a fraction in [0, 1)');
-  if (!(backoff.maxAttempts >= 1)) throw bad('maxAttempts must be at least 1');
+  if (!(typeof backoff.jitter === 'number' && backoff.jitter >= 0 && backoff.jitter < 1)) throw bad('jitter must be a fraction in [0, 1)');
+  if (!(backoff.maxAttempts >= 1 && (Number.isSafeInteger(backoff.maxAttempts) || backoff.maxAttempts === Infinity))) {
+    throw bad('maxAttempts must be a whole number ≥ 1 (or Infinity)');
+  }
   return backoff;
 }
 
@@ -85,6 +107,8 @@ class ReconnectingClient<C extends Channel<any>> {
   /** Listeners by event, each with the function registered on the current connection. */
   private readonly listeners = new Map<string, Map<Listener, Listener>>();
   private connected = true;
+  /** Set once no more attempts will be made: calls then fail with this, not "reconnecting". */
+  private gaveUp: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -120,7 +144,13 @@ class ReconnectingClient<C extends Channel<any>> {
   }
 
   private notConnected(): ProcwireError {
-    return new ProcwireError(ErrorCode.PEER_GONE, 'the server went away; reconnecting');
+    return this.gaveUp ?? new ProcwireError(ErrorCode.PEER_GONE, 'the server went away; reconnecting');
+  }
+
+  /** No more attempts: the client is closed for good, with `error`. */
+  private giveUp(error: ProcwireError): void {
+    this.gaveUp = error;
+    this.resolveClosed(error);
   }
 
   private watch(client: Client<C>): void {
@@ -135,8 +165,11 @@ class ReconnectingClient<C extends Channel<any>> {
 
   private scheduleAttempt(attempt: number): void {
     if (attempt > this.backoff.maxAttempts) {
-      this.resolveClosed(
-        new ProcwireError(ErrorCode.PEER_GONE, `the server went away and ${this.backoff.maxAttempts} reconnect attempts failed`),
+      this.giveUp(
+        new ProcwireError(
+          ErrorCode.PEER_GONE,
+          `the server went away and ${this.backoff.maxAttempts} reconnect attempts failed; no longer reconnecting`,
+        ),
       );
       return;
     }
@@ -151,7 +184,12 @@ class ReconnectingClient<C extends Channel<any>> {
       // Another server (or version) at the address will not become right by retrying.
       const code = (error as ProcwireError).code;
       if (code === ErrorCode.CHANNEL_MISMATCH || code === ErrorCode.VERSION_MISMATCH || code === ErrorCode.ACCESS_DENIED) {
-        this.resolveClosed(error as ProcwireError);
+        this.giveUp(
+          new ProcwireError(code, `${(error as ProcwireError).message}; no longer reconnecting`, {
+            cause: error,
+            data: (error as ProcwireError).data,
+          }),
+        );
         return;
       }
       if (!this.closing) this.scheduleAttempt(attempt + 1);

@@ -9,12 +9,16 @@ import {
   type ClientOptions,
   type FrameLimits,
   type Handlers,
+  type Link,
+  type LinkAcceptor,
   type Server,
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
 import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
-import { reconnectingClient, resolveBackoff, type ReconnectOptions } from './reconnect.js';
+import { checkReconnect, reconnectingClient, type ReconnectOptions } from './reconnect.js';
+import { checkConnectOptions, checkServeOptions } from './internal/options.js';
+import { isPermanent } from './internal/permanent.js';
 import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
 import { closeOnSignals } from './signals.js';
 
@@ -73,26 +77,55 @@ export async function serve<C extends Channel<any>>(
   options: ServeOptions = {},
 ): Promise<Server<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
+  const checked = checkServeOptions(options, { signals: DEFAULT_SHUTDOWN_SIGNALS, graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
   checkAllowSupported(options, transport.scheme, transport.peerCredentials === true);
   if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
-  const acceptor = await transport.listen(endpoint, {
-    limits: options.limits,
-    access: options.access,
-    secret: options.secret,
-    tls: options.tls,
-    onRefused: options.onRefused,
-  });
-  let server: Server<C>;
+  // The server exists before the endpoint is opened, so that core checks
+  // its own options (limits, allow, the handlers) before anything is
+  // opened; it starts accepting once the transport listens.
+  const deferred = deferredAcceptor();
+  const server = createServer(channel, handlers, deferred.acceptor, options);
   try {
-    server = createServer(channel, handlers, acceptor, options);
+    deferred.listening(
+      await transport.listen(endpoint, {
+        limits: checked.limits,
+        access: checked.access,
+        secret: options.secret,
+        tls: options.tls,
+        onRefused: options.onRefused,
+      }),
+    );
   } catch (error) {
-    await acceptor.close();
+    await server.close();
     throw error;
   }
-  const signals = options.shutdownSignals === false ? [] : (options.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS);
-  const forget = closeOnSignals(server, signals, options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+  const forget = closeOnSignals(server, checked.signals, checked.graceMs);
   void server.closed.then(forget);
   return server;
+}
+
+/**
+ * An acceptor that takes its callbacks now and passes them on to the
+ * transport's acceptor once that listens (closing before is a no-op).
+ */
+function deferredAcceptor(): { acceptor: LinkAcceptor; listening(real: LinkAcceptor): void } {
+  let real: LinkAcceptor | undefined;
+  let callbacks: [(link: Link) => void, ((error?: Error) => void) | undefined] | undefined;
+  return {
+    acceptor: {
+      get url() {
+        return real?.url ?? '';
+      },
+      start(onLink, onEnd) {
+        callbacks = [onLink, onEnd];
+      },
+      close: () => real?.close() ?? Promise.resolve(),
+    },
+    listening(acceptor) {
+      real = acceptor;
+      if (callbacks) acceptor.start(...callbacks);
+    },
+  };
 }
 
 /**
@@ -105,14 +138,19 @@ export async function connect<C extends Channel<any>>(
   options: ConnectOptions = {},
 ): Promise<Client<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
+  const checked = checkConnectOptions(options);
+  const reconnect = checkReconnect(options.reconnect);
   if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
-  const open = async (waitMs: number | undefined) => {
-    const deadline = Date.now() + (waitMs ?? 0);
+  if (reconnect && INHERITED_SCHEMES.has(transport.scheme)) {
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`);
+  }
+  const open = async (waitMs: number) => {
+    const deadline = Date.now() + waitMs;
     let pause = 5;
     for (;;) {
       try {
         const link = await transport.connect(endpoint, {
-          limits: options.limits,
+          limits: checked.limits,
           waitMs: Math.max(0, deadline - Date.now()),
           secret: options.secret,
           tls: options.tls,
@@ -121,21 +159,18 @@ export async function connect<C extends Channel<any>>(
       } catch (error) {
         // A server at capacity (its transport handshakes or its connection
         // limit) refuses at once; within waitMs that is worth another try.
+        // A limit of this process (its descriptors, its queue memory) is
+        // not: waiting for the server cannot lift it.
         const code = (error as ProcwireError).code;
         const left = deadline - Date.now();
-        if ((code !== ErrorCode.CONNECT_FAILED && code !== ErrorCode.TOO_MANY_CONNECTIONS) || left <= 0) throw error;
+        if ((code !== ErrorCode.CONNECT_FAILED && code !== ErrorCode.TOO_MANY_CONNECTIONS) || isPermanent(error) || left <= 0) throw error;
         await sleep(Math.min(pause, left));
         pause = Math.min(pause * 2, 200);
       }
     }
   };
-  if (options.reconnect === undefined || options.reconnect === false) return open(options.waitMs);
-  if (INHERITED_SCHEMES.has(transport.scheme)) {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`);
-  }
-  const reconnect = options.reconnect === true ? {} : options.reconnect;
-  resolveBackoff(reconnect);
-  const first = await open(options.waitMs);
+  if (!reconnect) return open(checked.waitMs);
+  const first = await open(checked.waitMs);
   return reconnectingClient(channel, first, () => open(0), reconnect);
 }
 

@@ -54,15 +54,18 @@ import { join } from 'node:path';
 import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { checkFrameLimits } from './internal/options.js';
 import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
 import { admitHandshake } from './internal/handshakeAdmission.js';
-import { HandshakeGate, type HandshakeSlot } from './internal/handshakeGate.js';
+import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from './internal/handshakeGate.js';
 import { checkAccess, objectMode, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import {
   groupEndpointDir,
   makeGroupEndpointDir,
   otherPath,
+  checkDerivedSocketPaths,
   privateRuntimeDir,
+  privateRuntimeDirPath,
   reachPrivateOrGroup,
   removeGroupEndpointDir,
   unsharedServer,
@@ -115,6 +118,14 @@ function parse(endpoint: Endpoint): ShmEndpoint {
       throw invalidEndpoint(endpoint.url, `unknown option "${key}" (shm: takes wait, spinMicros and ringBytes)`);
     }
   }
+  if (process.platform !== 'win32') {
+    // Both rendezvous paths a client may try, as first bound (bindRendezvous's temporary suffix).
+    const bound = (path: string) => `${path}.${'x'.repeat(2 * BIND_SUFFIX_BYTES)}`;
+    checkDerivedSocketPaths(endpoint.url, name, [
+      bound(join(privateRuntimeDirPath(), rendezvousName(name))),
+      bound(groupRendezvousPath(name)),
+    ]);
+  }
   return { name, wait: resolveWaitPolicy(wait, spinMicros), ringBytes };
 }
 
@@ -126,8 +137,12 @@ function integerOption(url: string, key: string, value: string, min: number, max
 
 /** `<private runtime dir>/shm-<name>.sock`: the rendezvous and the server's lock. */
 export function rendezvousPath(name: string): string {
-  return join(privateRuntimeDir(), `shm-${name}.sock`);
+  return join(privateRuntimeDir(), rendezvousName(name));
 }
+
+const rendezvousName = (name: string) => `shm-${name}.sock`;
+/** Random bytes (hex in the name) of the temporary name bindRendezvous binds at first. */
+const BIND_SUFFIX_BYTES = 6;
 
 /** The rendezvous of a server with `access: 'group'`, in its group endpoint directory. */
 export function groupRendezvousPath(name: string): string {
@@ -156,7 +171,7 @@ function closeQuietly(...fds: Array<number | undefined>): void {
  * removed and the link tried once more.
  */
 function bindRendezvous(path: string, mode: number): { fd: number; ino: number } {
-  const bound = `${path}.${randomBytes(6).toString('hex')}`;
+  const bound = `${path}.${randomBytes(BIND_SUFFIX_BYTES).toString('hex')}`;
   const fd = native.seqpacketListen(bound, 511);
   try {
     chmodSync(bound, mode);
@@ -211,7 +226,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   // The options stay in the URL clients are given, so they wait the same way.
   const query = endpoint.searchParams.toString();
   const url = `shm:///${shm.name}${query ? `?${query}` : ''}`;
-  const limits = resolveFrameLimits(options.limits);
+  const limits = checkFrameLimits(options.limits);
   const access = checkAccess(options.access);
   const groupDir = access === 'group' ? groupEndpointDir('shm', shm.name) : undefined;
   const path = groupDir ? groupRendezvousPath(shm.name) : rendezvousPath(shm.name);
@@ -369,7 +384,7 @@ function offer(fd: number, shm: ShmEndpoint, limits: ReturnType<typeof resolveFr
 async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
   const shm = parse(endpoint);
   const url = `shm:///${shm.name}`;
-  const limits = resolveFrameLimits(options.limits);
+  const limits = checkFrameLimits(options.limits);
   const { reached: fd, viaGroup } = await connectWithRetry(url, options.waitMs ?? 0, () =>
     reachPrivateOrGroup(rendezvousPath(shm.name), groupRendezvousPath(shm.name), (path) => native.seqpacketConnect(path)),
   );
@@ -394,7 +409,12 @@ async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Lin
 function closedByServer(error: unknown, url: string): ProcwireError | undefined {
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== 'EPIPE' && code !== 'ECONNRESET') return undefined;
-  return new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`, { cause: error });
+  return refusedDuringHandshake(url, error);
+}
+
+/** The server closed the rendezvous before its offer: the gate was full, most likely. */
+function refusedDuringHandshake(url: string, cause?: unknown): ProcwireError {
+  return handshakeLimitRefusal(url, { cause, or: 'or it is closing, or could not make this connection (out of memory or descriptors)' });
 }
 
 function sendHello(fd: number, url: string): boolean {
@@ -420,7 +440,7 @@ function receiveOffer(fd: number, url: string): Promise<{ text: string; fds: num
         );
       }
       if (message === null) return;
-      if (message.bytes === 0) return done(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`));
+      if (message.bytes === 0) return done(refusedDuringHandshake(url));
       done(undefined, { text: buffer.toString('latin1', 0, message.bytes), fds: message.fds });
     });
     const timer = setTimeout(

@@ -31,8 +31,9 @@ import { createConnection, createServer, type Server as NetServer, type Socket }
 import { dirname, isAbsolute, join } from 'node:path';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native, type PeerCredentials } from '@procwire/native';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
+import { invalidEndpoint, MAX_UNIX_PATH_BYTES, type Endpoint } from './internal/endpoint.js';
 import { connectWithRetry } from './internal/connectRetry.js';
+import { checkFrameLimits } from './internal/options.js';
 import { EarlyArrivals } from './internal/earlyArrivals.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
 import type { AccessMode, ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
@@ -40,12 +41,38 @@ import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
 import { guardTcpAccept } from './internal/tcpAcceptGuard.js';
 import { connectTcpGuarded, explainSecretOrTlsServer, needsTcpGuard } from './internal/tcpConnectGuard.js';
 
-/** sun_path holds 108 bytes including the terminating NUL. */
-const MAX_UNIX_PATH_BYTES = 107;
 
 type Address = { kind: 'file'; path: string } | { kind: 'abstract'; name: string } | { kind: 'tcp'; host: string; port: number };
 
-function unixAddress(endpoint: Endpoint): Address {
+/**
+ * The path a socket file is first bound at (listenOnFile): a private
+ * directory beside it, `.procwire-XXXXXX/s`. It must fit in sun_path too,
+ * or the kernel's bind would be given a cut-off path.
+ */
+export function bindPathBytes(path: string): number {
+  return Buffer.byteLength(join(dirname(path), TEMPORARY_BIND_NAME));
+}
+
+/** What listenOnFile binds at first, beside the socket's path (mkdtemp's XXXXXX). */
+export const TEMPORARY_BIND_NAME = '.procwire-XXXXXX/s';
+
+/**
+ * Why a socket file cannot be served at `path` (bound there by
+ * listenOnFile, or only reached with `use` 'connect'), naming the limit; undefined when it can.
+ */
+export function socketPathProblem(path: string, use: 'listen' | 'connect'): string | undefined {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_UNIX_PATH_BYTES) return `${path} is ${bytes} bytes, longer than the ${MAX_UNIX_PATH_BYTES} bytes a Unix socket address holds`;
+  if (use === 'listen' && bindPathBytes(path) > MAX_UNIX_PATH_BYTES) {
+    return (
+      `the directory is too long: the socket is first bound at ${join(dirname(path), TEMPORARY_BIND_NAME)} (${bindPathBytes(path)} bytes), ` +
+      `and a Unix socket address holds ${MAX_UNIX_PATH_BYTES}; a directory of at most ${MAX_UNIX_PATH_BYTES - 1 - TEMPORARY_BIND_NAME.length} bytes is needed`
+    );
+  }
+  return undefined;
+}
+
+function unixAddress(endpoint: Endpoint, use: 'listen' | 'connect'): Address {
   rejectQuery(endpoint);
   if (endpoint.host) {
     throw invalidEndpoint(
@@ -61,9 +88,8 @@ function unixAddress(endpoint: Endpoint): Address {
     return { kind: 'abstract', name: path.slice(1) };
   }
   if (!isAbsolute(path)) throw invalidEndpoint(endpoint.url, 'expected an absolute path, as in unix:///run/app/calc.sock');
-  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
-    throw invalidEndpoint(endpoint.url, `the path is longer than the ${MAX_UNIX_PATH_BYTES} bytes a Unix socket address holds`);
-  }
+  const problem = socketPathProblem(path, use);
+  if (problem) throw invalidEndpoint(endpoint.url, problem);
   return { kind: 'file', path };
 }
 
@@ -259,7 +285,14 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
       connections.start((socket) => {
         const remote = address.kind === 'tcp' ? `tcp://${socket.remoteAddress}:${socket.remotePort}` : undefined;
         const credentials = address.kind === 'tcp' ? undefined : peerCredentialsOf(socket);
-        onLink(linkFor(socket, address, options, remote, credentials));
+        let link: Link;
+        try {
+          link = linkFor(socket, address, options, remote, credentials);
+        } catch {
+          socket.destroy(); // this connection goes, the server stays
+          return;
+        }
+        onLink(link);
       });
     },
     close() {
@@ -294,24 +327,31 @@ function connect(address: Address, options: ConnectOptions): Promise<Link> {
         socket.off('error', reject);
         // A client's link names the server process the same way.
         const credentials = address.kind === 'tcp' ? undefined : peerCredentialsOf(socket);
-        const link = linkFor(socket, address, options, undefined, credentials);
-        resolve(address.kind === 'tcp' ? explainSecretOrTlsServer(link, socket, describe(address)) : link);
+        try {
+          const link = linkFor(socket, address, options, undefined, credentials);
+          resolve(address.kind === 'tcp' ? explainSecretOrTlsServer(link, socket, describe(address)) : link);
+        } catch (error) {
+          // Thrown in a socket callback it would end the process; the socket must not stay open either.
+          socket.destroy();
+          reject(error);
+        }
       });
       socket.once('error', reject);
     }),
   );
 }
 
+// Limits are checked before anything is opened: a link made later in a socket callback must not throw.
 export const unixTransport: Transport = {
   scheme: 'unix',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
   peerCredentials: process.platform === 'linux',
-  listen: (endpoint, options) => listen(unixAddress(endpoint), options),
-  connect: (endpoint, options) => connect(unixAddress(endpoint), options),
+  listen: async (endpoint, options) => listen(unixAddress(endpoint, 'listen'), { ...options, limits: checkFrameLimits(options.limits) }),
+  connect: async (endpoint, options) => connect(unixAddress(endpoint, 'connect'), { ...options, limits: checkFrameLimits(options.limits) }),
 };
 
 export const tcpTransport: Transport = {
   scheme: 'tcp',
-  listen: (endpoint, options) => listen(tcpAddress(endpoint), options),
-  connect: (endpoint, options) => connect(tcpAddress(endpoint), options),
+  listen: async (endpoint, options) => listen(tcpAddress(endpoint), { ...options, limits: checkFrameLimits(options.limits) }),
+  connect: async (endpoint, options) => connect(tcpAddress(endpoint), { ...options, limits: checkFrameLimits(options.limits) }),
 };

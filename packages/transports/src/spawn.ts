@@ -17,6 +17,7 @@ import { pipeWiring } from './pipe.js';
 import { socketPairWiring } from './socketPair.js';
 import type { ConnectOptions } from './serve.js';
 import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
+import { checkConnectOptions, checkSpawnOptions } from './internal/options.js';
 
 export interface SpawnOptions extends ConnectOptions {
   /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */
@@ -50,10 +51,11 @@ const WIRINGS: Record<string, (() => WorkerWiring) | undefined> = {
 const EXIT_STATUS_WAIT_MS = 50;
 
 function modulePath(module: string | URL): string {
-  if (module instanceof URL || module.startsWith('file:')) return fileURLToPath(module);
+  if (module instanceof URL) return fileURLToPath(module);
   if (typeof module !== 'string' || module.length === 0) {
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: module must be a path or a file: URL');
   }
+  if (module.startsWith('file:')) return fileURLToPath(module);
   return isAbsolute(module) ? module : resolvePath(module);
 }
 
@@ -66,6 +68,9 @@ export async function spawn<C extends Channel<any>>(
   module: string | URL,
   options: SpawnOptions = {},
 ): Promise<Worker<C>> {
+  // Everything checked before the worker starts: a bad option must not leave a process behind.
+  const { limits } = checkConnectOptions(options, 'spawn');
+  const { exitTimeoutMs } = checkSpawnOptions(options);
   if (options.reconnect !== undefined && options.reconnect !== false) {
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: reconnect is for dialled endpoints; a worker that exits is restarted by spawning it again');
   }
@@ -102,7 +107,7 @@ export async function spawn<C extends Channel<any>>(
     () => undefined,
     (error: Error) => error,
   );
-  const link = withExitStatus(wiring.parentLink(child, options.limits), child, exited);
+  const link = withExitStatus(wiring.parentLink(child, limits), child, exited);
   let client: Client<C>;
   try {
     const failure = await spawnFailed;
@@ -113,7 +118,6 @@ export async function spawn<C extends Channel<any>>(
     throw error;
   }
   const closeClient = client.close.bind(client);
-  const exitTimeoutMs = options.exitTimeoutMs ?? 5000;
   const close = async () => {
     await closeClient();
     await stopWorker(child, exited, exitTimeoutMs);

@@ -23,13 +23,12 @@ import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION, REFUSED_NOTIFICATION } from '../wire/constants.js';
 import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
-import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
-import { DEFAULT_MAX_PENDING_CALLS, tooManyPending } from './serverLimits.js';
-import { checkLimit } from '../wire/limits.js';
+import { Heartbeat } from './heartbeat.js';
+import { tooManyPending } from './serverLimits.js';
+import { checkTimeout, resolveClientOptions } from './clientOptions.js';
 import { onAbort } from './onAbort.js';
 
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './clientOptions.js';
 /** Longer timeouts than Node timers can hold mean "no timeout". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -110,8 +109,15 @@ export async function createClient<C extends Channel<any>>(
     link.destroy();
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'connect: the first argument must come from defineChannel()');
   }
-  const client = new ChannelClient(channel, link, options);
-  await client.handshake(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  let client: ChannelClient<C>;
+  try {
+    client = new ChannelClient(channel, link, options);
+  } catch (error) {
+    // The link exists already: an option refused here must not leave it open.
+    link.destroy();
+    throw error;
+  }
+  await client.handshake(client.handshakeTimeoutMs);
   return client as unknown as Client<C>;
 }
 
@@ -126,6 +132,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private readonly streams = new Map<number, ClientStreamImpl<unknown>>();
   private readonly emitter = new EventEmitter();
   private readonly callTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   private readonly maxPendingCalls: number;
   private readonly validateOutput: boolean;
   /** Per member, the schema its received values go through (none with `validate: false`, unless it transforms). */
@@ -153,9 +160,11 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   ) {
     this.routes = buildRoutes(channel);
     this.maxFrameBytes = link.capabilities.maxFrameBytes;
-    this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
-    this.maxPendingCalls = checkLimit('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000);
-    const heartbeatMs = checkTimeout(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 'heartbeatMs');
+    const resolved = resolveClientOptions(options);
+    this.callTimeoutMs = resolved.callTimeoutMs;
+    this.handshakeTimeoutMs = resolved.handshakeTimeoutMs;
+    this.maxPendingCalls = resolved.maxPendingCalls;
+    const heartbeatMs = resolved.heartbeatMs;
     this.validateOutput = options.validate ?? true;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -212,9 +221,13 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   async handshake(timeoutMs: number): Promise<void> {
     const answer = await new Promise<unknown>((resolve, reject) => {
       if (this.refusal) return reject(this.refusal);
-      const timer = setTimeout(() => {
-        reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+      // 0 (or more than a timer holds) means no timeout, as for calls.
+      const timer =
+        timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
+          ? setTimeout(() => {
+              reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
+            }, timeoutMs)
+          : undefined;
       this.helloWaiter = {
         resolve: (hello) => {
           clearTimeout(timer);
@@ -254,6 +267,14 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         ErrorCode.VERSION_MISMATCH,
         `the server serves ${this.channel.name} version ${describePeerValue(hello.version)}, this client expects version ${this.channel.version}`,
         { data: { server: hello.version, client: this.channel.version } },
+      );
+    }
+    // A server's answer always states its maxFrameBytes; the client's own
+    // hello does not, so an endpoint that echoes what it is sent is told apart.
+    if (!mismatch && typeof hello.maxFrameBytes !== 'number') {
+      mismatch = new ProcwireError(
+        ErrorCode.PROTOCOL,
+        'the endpoint answered the procwire handshake with a hello that states no maxFrameBytes, as only the client\'s own hello does (does it echo what it is sent?); it is not a procwire server',
       );
     }
     if (mismatch) {
@@ -611,9 +632,3 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 /** The route a heartbeat ping is filed under while it waits (never validated: its answer is discarded). */
 const PING_ROUTE: Route = { kind: 'rpc', name: PING_METHOD, wireName: PING_METHOD } as Route;
 
-function checkTimeout(value: number, name: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `${name} must be a non-negative number of milliseconds (0 = none)`);
-  }
-  return value;
-}

@@ -13,6 +13,9 @@ export interface Endpoint {
   readonly searchParams: URLSearchParams;
 }
 
+/** sun_path holds 108 bytes including the terminating NUL. */
+export const MAX_UNIX_PATH_BYTES = 107;
+
 const SCHEME = /^([a-z][a-z0-9+.-]*):/i;
 
 export function invalidEndpoint(url: string, why: string): ProcwireError {

@@ -5,6 +5,20 @@ export const DEFAULT_MAX_HANDSHAKES = 64;
 /** How long one connection may take to finish its transport handshake. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
 
+/**
+ * What a client is told when a server refused its connection because
+ * DEFAULT_MAX_HANDSHAKES others were in their transport handshake (the
+ * server's gate, below). `or` adds what else the client cannot tell apart
+ * from that refusal. connect's waitMs retries it.
+ */
+export function handshakeLimitRefusal(where: string, options: { cause?: unknown; or?: string } = {}): ProcwireError {
+  return new ProcwireError(
+    ErrorCode.CONNECT_FAILED,
+    `${where} refused the connection: a server takes at most ${DEFAULT_MAX_HANDSHAKES} connections in their transport handshake at once (maxHandshakes), and it had that many${options.or ? `, ${options.or}` : ''}; connect with waitMs to try again until one is free`,
+    { cause: options.cause, data: { limit: 'maxHandshakes', value: DEFAULT_MAX_HANDSHAKES } },
+  );
+}
+
 export interface HandshakeSlot {
   /** Aborted when the handshake ran out of time (or the gate closed); the transport then drops the connection. */
   readonly signal: AbortSignal;

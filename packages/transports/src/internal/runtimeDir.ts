@@ -2,6 +2,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
+import { invalidEndpoint, MAX_UNIX_PATH_BYTES } from './endpoint.js';
 import { describeOwner, directoryMode, inGroup, ownedByAnother, ownUid } from './ownedNames.js';
 
 /**
@@ -13,7 +14,7 @@ import { describeOwner, directoryMode, inGroup, ownedByAnother, ownUid } from '.
  */
 export function privateRuntimeDir(): string {
   const uid = process.getuid?.() ?? 0;
-  const dir = join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${uid}`);
+  const dir = privateRuntimeDirPath();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = lstatSync(dir);
   if (info.isDirectory() && info.uid !== uid) {
@@ -23,6 +24,37 @@ export function privateRuntimeDir(): string {
     throw new ProcwireError(ErrorCode.LISTEN_FAILED, `${dir} must be a directory of uid ${uid} with mode 0700; not using it`);
   }
   return dir;
+}
+
+/** Where privateRuntimeDir() is, without making it. */
+export function privateRuntimeDirPath(): string {
+  return join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid?.() ?? 0}`);
+}
+
+/**
+ * The socket paths an endpoint name turns into (in the private runtime
+ * directory, in the group endpoint directory, and the temporary names they
+ * are first bound at) must each fit in a Unix socket address, or bind and
+ * connect would fail later, or work on a cut-off path. Refuses the name
+ * with INVALID_ENDPOINT naming the path and the longest name that fits
+ * with this process's directories.
+ */
+export function checkDerivedSocketPaths(url: string, name: string, paths: readonly string[]): void {
+  let worst: string | undefined;
+  let over = 0;
+  for (const path of paths) {
+    const excess = Buffer.byteLength(path) - MAX_UNIX_PATH_BYTES;
+    if (excess > over) [worst, over] = [path, excess];
+  }
+  if (worst === undefined) return;
+  const most = Buffer.byteLength(name) - over;
+  throw invalidEndpoint(
+    url,
+    `the name is too long: it becomes the socket path ${worst} (${Buffer.byteLength(worst)} bytes), and a Unix socket address holds ${MAX_UNIX_PATH_BYTES}; ` +
+      (most > 0
+        ? `with these directories (XDG_RUNTIME_DIR, TMPDIR) a name may have at most ${most} bytes`
+        : 'these directories (XDG_RUNTIME_DIR, TMPDIR) are too long for any name'),
+  );
 }
 
 /**

@@ -10,13 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor } from '@procwire/core';
+import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { windowsNative } from '@procwire/native';
 import { connectWithRetry } from './connectRetry.js';
 import { EarlyArrivals } from './earlyArrivals.js';
 import { readFirstLine } from './firstLine.js';
 import { admitHandshake } from './handshakeAdmission.js';
-import { HandshakeGate } from './handshakeGate.js';
+import { checkFrameLimits } from './options.js';
+import { HandshakeGate, handshakeLimitRefusal } from './handshakeGate.js';
 import { listenOwnerOnlyPipe } from './pipeListener.js';
 import { ShmLink } from './shmLink.js';
 import { eventSignals } from './shmSignals.js';
@@ -41,7 +42,7 @@ function pipeName(name: string): string {
 }
 
 export async function listenWindows(shm: WindowsShmEndpoint, url: string, options: ListenOptions): Promise<LinkAcceptor> {
-  const limits = resolveFrameLimits(options.limits);
+  const limits = checkFrameLimits(options.limits);
   const { ShmChannel } = windowsNative();
   const connections = new EarlyArrivals<Socket>();
   const pipe = listenOwnerOnlyPipe(pipeName(shm.name), url, connections.arrive);
@@ -92,7 +93,7 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
 }
 
 export async function connectWindows(shm: WindowsShmEndpoint, url: string, options: ConnectOptions): Promise<Link> {
-  const limits = resolveFrameLimits(options.limits);
+  const limits = checkFrameLimits(options.limits);
   const socket = await connectWithRetry(url, options.waitMs ?? 0, () =>
     new Promise<Socket>((resolve, reject) => {
       const s = createConnection(`\\\\.\\pipe\\${pipeName(shm.name)}`);
@@ -108,7 +109,7 @@ export async function connectWindows(shm: WindowsShmEndpoint, url: string, optio
     socket.write(HELLO);
     const line = await new Promise<string>((resolve, reject) => {
       readFirstLine(socket, HANDSHAKE_LINE_BYTES, resolve);
-      socket.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} closed the connection during the handshake`)));
+      socket.once('close', () => reject(handshakeLimitRefusal(url, { or: 'or it is closing, or could not make this connection' })));
     });
     const offer = OFFER.exec(line);
     const ringBytes = Number(offer?.[2]);
