@@ -84,6 +84,8 @@ export function checkServeOptions(
     readonly validate?: unknown;
     readonly onRefused?: unknown;
     readonly onProtocolError?: unknown;
+    readonly exposeHandlerErrors?: unknown;
+    readonly onHandlerError?: unknown;
   },
   defaults: { signals: readonly NodeJS.Signals[]; graceMs: number },
 ): CheckedServeOptions {
@@ -91,6 +93,8 @@ export function checkServeOptions(
   checkFlag(options.validate, 'validate');
   checkCallback(options.onRefused, 'onRefused');
   checkCallback(options.onProtocolError, 'onProtocolError');
+  checkFlag(options.exposeHandlerErrors, 'exposeHandlerErrors');
+  checkCallback(options.onHandlerError, 'onHandlerError');
   return {
     limits: checkFrameLimits(options.limits),
     access: checkAccess(options.access),
