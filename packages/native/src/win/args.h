@@ -31,8 +31,6 @@ struct ObjectName {
 ObjectName ObjectNameArg(const Napi::CallbackInfo& info, size_t index, const char* name, const wchar_t* prefix,
                          size_t maxLength, bool backslashAllowed);
 
-ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
-
 // `undefined` gives an empty Function (IsEmpty()), anything else must be a function.
 Napi::Function OptionalFunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
