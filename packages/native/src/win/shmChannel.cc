@@ -52,8 +52,7 @@ class WinSegment {
     const bool create = info[4].As<Napi::Boolean>().Value();
     CheckCapacity(env, shape_);
     path_ = name.utf8;
-    info.This().As<Napi::Object>().DefineProperty(
-        Napi::PropertyDescriptor::Value("path", Napi::String::New(env, path_), napi_enumerable));
+    DefinePath(info, path_);
     const std::wstring serverName = name.path + L"-s";
     const std::wstring clientName = name.path + L"-c";
     try {
