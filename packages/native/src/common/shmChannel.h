@@ -136,9 +136,11 @@ class ShmChannel final : public Napi::ObjectWrap<ShmChannel<Segment>> {
     CheckOpen(env);
     if (frame.length == 0 || frame.length > UINT32_MAX - ring::kRecordHeaderBytes ||
         offset >= static_cast<int64_t>(frame.length)) {
-      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.write: empty frame or offset past its end"), "ERR_OUT_OF_RANGE");
+      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.write: empty frame or offset past its end"),
+                    "ERR_OUT_OF_RANGE");
     }
-    const int64_t result = writer_->Write(frame.data, static_cast<uint32_t>(frame.length), static_cast<uint32_t>(offset));
+    const int64_t result =
+        writer_->Write(frame.data, static_cast<uint32_t>(frame.length), static_cast<uint32_t>(offset));
     if (result < 0) Segment::ThrowRingError(env, result, "shm_write");
     if (result != offset && writer_->TakeWakeRequest()) segment_.RingPeer();
     return Napi::Number::New(env, static_cast<double>(result));
@@ -180,7 +182,8 @@ class ShmChannel final : public Napi::ObjectWrap<ShmChannel<Segment>> {
     const uint32_t count = SpansArg(info, 0, "frames", start, spans, &total);
     CheckOpen(env);
     if (start > total) {
-      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeFrames: start past the end of frames"), "ERR_OUT_OF_RANGE");
+      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.writeFrames: start past the end of frames"),
+                    "ERR_OUT_OF_RANGE");
     }
     for (uint32_t i = 0; i < count; i++) {
       if (spans[i].length == 0 || uint64_t{spans[i].length} + ring::kRecordHeaderBytes > writer_->capacity()) {
@@ -207,7 +210,8 @@ class ShmChannel final : public Napi::ObjectWrap<ShmChannel<Segment>> {
     Napi::Uint32Array ends = endsValue.As<Napi::Uint32Array>();
     CheckOpen(env);
     if (outOffset > static_cast<int64_t>(out.length) || out.length > UINT32_MAX) {
-      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.readWhole: outOffset past the end of out"), "ERR_OUT_OF_RANGE");
+      ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.readWhole: outOffset past the end of out"),
+                    "ERR_OUT_OF_RANGE");
     }
     uint32_t* endsData = ends.Data();
     const size_t maxEnds = ends.ElementLength();
@@ -237,7 +241,8 @@ class ShmChannel final : public Napi::ObjectWrap<ShmChannel<Segment>> {
     if (out.length == 0 || out.length > UINT32_MAX || offset > static_cast<int64_t>(out.length)) {
       ThrowWithCode(Napi::RangeError::New(env, "ShmChannel.readPiece: offset past the end of out"), "ERR_OUT_OF_RANGE");
     }
-    const int64_t result = reader_->ReadPiece(out.data, static_cast<uint32_t>(out.length), static_cast<uint32_t>(offset));
+    const int64_t result =
+        reader_->ReadPiece(out.data, static_cast<uint32_t>(out.length), static_cast<uint32_t>(offset));
     if (result < 0) Segment::ThrowRingError(env, result, "shm_read");
     if (result != offset && reader_->TakeWakeRequest()) segment_.RingPeer();
     return Napi::Number::New(env, static_cast<double>(result));

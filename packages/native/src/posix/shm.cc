@@ -155,7 +155,9 @@ class PosixSegment {
 #endif
   }
 
-  static void YieldCpu() { sched_yield(); }
+  static void YieldCpu() {
+    sched_yield();
+  }
 
   static uint64_t NowNs() {
     struct timespec now;

@@ -47,7 +47,8 @@ class WinSegment {
     ObjectName name = ObjectNameArg(info, 0, "name", kPrefix, kMaxNameLength, false);
     shape_ = RingShapeArgs(info);
     if (!info[4].IsBoolean()) {
-      ThrowWithCode(Napi::TypeError::New(env, "The \"create\" argument must be of type boolean"), "ERR_INVALID_ARG_TYPE");
+      ThrowWithCode(Napi::TypeError::New(env, "The \"create\" argument must be of type boolean"),
+                    "ERR_INVALID_ARG_TYPE");
     }
     const bool create = info[4].As<Napi::Boolean>().Value();
     CheckCapacity(env, shape_);
@@ -137,8 +138,9 @@ class WinSegment {
     DWORD error = security.Build(&syscall);
     if (error != 0) ThrowWinError(env, error, syscall);
     const uint64_t size = shape_.SegmentBytes();
-    mapping_ = CreateFileMappingW(INVALID_HANDLE_VALUE, security.Attributes(), PAGE_READWRITE,
-                                  static_cast<DWORD>(size >> 32), static_cast<DWORD>(size & 0xffffffffu), mapping.c_str());
+    mapping_ =
+        CreateFileMappingW(INVALID_HANDLE_VALUE, security.Attributes(), PAGE_READWRITE, static_cast<DWORD>(size >> 32),
+                           static_cast<DWORD>(size & 0xffffffffu), mapping.c_str());
     error = GetLastError();
     if (mapping_ == nullptr || error == ERROR_ALREADY_EXISTS) {
       ThrowWinError(env, mapping_ == nullptr ? error : ERROR_ALREADY_EXISTS, "CreateFileMappingW", &path_);
