@@ -57,4 +57,8 @@ Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const c
   return value.As<Napi::Function>();
 }
 
+void ThrowInvalidState(Napi::Env env, const char* message) {
+  ThrowWithCode(Napi::Error::New(env, message), "ERR_INVALID_STATE");
+}
+
 }  // namespace procwire

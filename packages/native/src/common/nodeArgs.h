@@ -2,8 +2,9 @@
 // Node's own APIs throw for bad arguments:
 //   wrong type               TypeError  ERR_INVALID_ARG_TYPE
 //   not an integer in range  RangeError ERR_OUT_OF_RANGE
-// Platform-specific checks (descriptors, paths, Windows object names, which
-// byte views are accepted) live in each platform's args.h.
+// and ERR_INVALID_STATE for a call on a closed object. Platform-specific
+// checks (descriptors, paths, Windows object names) live in each platform's
+// args.h.
 #pragma once
 
 #include <napi.h>
@@ -28,5 +29,13 @@ struct ByteView {
 int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
 
 Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// The bytes of an ArrayBufferView argument. Defined by each platform's
+// args.cc: which views it accepts differs.
+ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// A call on one of this addon's objects in a state that forbids it (a closed
+// channel or writer). Node names this ERR_INVALID_STATE.
+[[noreturn]] void ThrowInvalidState(Napi::Env env, const char* message);
 
 }  // namespace procwire

@@ -48,7 +48,9 @@ static_assert(sizeof(Header) <= kHeaderBytes, "ring header must fit its reserved
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared-memory atomics must be lock-free");
 
 // Bytes one ring occupies in a segment.
-inline size_t RingBytes(size_t capacity) { return kHeaderBytes + capacity; }
+inline size_t RingBytes(size_t capacity) {
+  return kHeaderBytes + capacity;
+}
 
 inline bool ValidCapacity(size_t capacity) {
   return capacity >= kMinCapacity && capacity <= kMaxCapacity && (capacity & (capacity - 1)) == 0;
@@ -97,13 +99,14 @@ struct Span {
   uint32_t length;
 };
 
-inline Header* HeaderAt(uint8_t* ring) { return reinterpret_cast<Header*>(ring); }
+inline Header* HeaderAt(uint8_t* ring) {
+  return reinterpret_cast<Header*>(ring);
+}
 
 // The producing end of one ring.
 class Writer {
  public:
-  Writer(uint8_t* ring, uint32_t capacity)
-      : header_(HeaderAt(ring)), area_(ring + kHeaderBytes, capacity) {}
+  Writer(uint8_t* ring, uint32_t capacity) : header_(HeaderAt(ring)), area_(ring + kHeaderBytes, capacity) {}
 
   // Writes the frame from `offset` on. offset 0 starts a record: a frame whose
   // record fits the ring goes in whole or not at all; a larger one starts as

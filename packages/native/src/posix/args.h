@@ -26,6 +26,4 @@ unsigned ModeArg(const Napi::CallbackInfo& info, size_t index, const char* name)
 // C library would silently cut the name there.
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
-ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
-
 }  // namespace procwire

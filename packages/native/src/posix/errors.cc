@@ -44,10 +44,4 @@ void ThrowErrno(Napi::Env env, int error, const char* syscall, const std::string
   throw ErrnoError(env, error, syscall, path);
 }
 
-void ThrowInvalidState(Napi::Env env, const char* message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_STATE"));
-  throw error;
-}
-
 }  // namespace procwire

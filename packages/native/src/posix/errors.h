@@ -19,8 +19,4 @@ Napi::Error ErrnoError(Napi::Env env, int error, const char* syscall, const std:
 
 [[noreturn]] void ThrowErrno(Napi::Env env, int error, const char* syscall, const std::string* path = nullptr);
 
-// A call on one of this addon's objects in a state that forbids it (a closed
-// watcher). Node names this ERR_INVALID_STATE.
-[[noreturn]] void ThrowInvalidState(Napi::Env env, const char* message);
-
 }  // namespace procwire

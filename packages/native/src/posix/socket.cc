@@ -158,7 +158,9 @@ Napi::Value SocketSend(const Napi::CallbackInfo& info) {
   const int fd = DescriptorArg(info, 0, "fd");
   ByteView data = BytesArg(info, 1, "data");
   Napi::Value fdsValue = info[2];
-  if (!fdsValue.IsArray()) ThrowWithCode(Napi::TypeError::New(env, "The \"fds\" argument must be an array of descriptors"), "ERR_INVALID_ARG_TYPE");
+  if (!fdsValue.IsArray())
+    ThrowWithCode(Napi::TypeError::New(env, "The \"fds\" argument must be an array of descriptors"),
+                  "ERR_INVALID_ARG_TYPE");
   Napi::Array fdsArray = fdsValue.As<Napi::Array>();
   if (fdsArray.Length() > kMaxPassedFds) ThrowErrno(env, E2BIG, "sendmsg");
   std::vector<int> fds;

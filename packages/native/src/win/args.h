@@ -31,7 +31,12 @@ struct ObjectName {
 ObjectName ObjectNameArg(const Napi::CallbackInfo& info, size_t index, const char* name, const wchar_t* prefix,
                          size_t maxLength, bool backslashAllowed);
 
-ByteView BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+// Defines the read-only, enumerable `path` property of the object under
+// construction: its name's UTF-8 form, as its errors report it.
+inline void DefinePath(const Napi::CallbackInfo& info, const std::string& path) {
+  info.This().As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Value("path", Napi::String::New(info.Env(), path), napi_enumerable));
+}
 
 // `undefined` gives an empty Function (IsEmpty()), anything else must be a function.
 Napi::Function OptionalFunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);

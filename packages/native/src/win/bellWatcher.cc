@@ -2,9 +2,9 @@
 // a Windows ShmChannel (the auto-reset event `Local\procwire-shm-<name>-s`
 // for side 0, `-c` for side 1) and calls onRing() when it rings. Windows has
 // no readiness the event loop can wait on for an event, so a thread of its
-// own waits (source.h has the life cycle, as for MailslotReader). Rings that
-// arrive while one call is still queued are merged into it: a bell says
-// "look at the rings", not how often.
+// own waits (source.h and threadedObject.h have the life cycle, as for
+// MailslotReader). Rings that arrive while one call is still queued are
+// merged into it: a bell says "look at the rings", not how often.
 #include "win32.h"
 
 #include <atomic>
@@ -13,7 +13,7 @@
 #include "args.h"
 #include "errors.h"
 #include "exports.h"
-#include "source.h"
+#include "threadedObject.h"
 
 namespace procwire {
 
@@ -25,19 +25,12 @@ struct Ring : Delivery {
   DWORD error = 0;
 };
 
-class BellWatcher : public Napi::ObjectWrap<BellWatcher>, public ThreadedSource {
+class BellWatcher : public ThreadedObject<BellWatcher> {
  public:
-  static Napi::Function DefineClass(Napi::Env env) {
-    return ObjectWrap<BellWatcher>::DefineClass(env, "BellWatcher",
-                                                {
-                                                    InstanceMethod<&BellWatcher::Close>("close"),
-                                                    InstanceMethod<&BellWatcher::RefJs>("ref"),
-                                                    InstanceMethod<&BellWatcher::UnrefJs>("unref"),
-                                                });
-  }
+  static Napi::Function DefineClass(Napi::Env env) { return ThreadedObject::DefineClass(env, "BellWatcher"); }
 
   // new BellWatcher(name, side, onRing, onError?)
-  explicit BellWatcher(const Napi::CallbackInfo& info) : ObjectWrap<BellWatcher>(info) {
+  explicit BellWatcher(const Napi::CallbackInfo& info) : ThreadedObject(info) {
     Napi::Env env = info.Env();
     ObjectName name = ObjectNameArg(info, 0, "name", L"Local\\procwire-shm-", kMaxNameLength, false);
     const int side = static_cast<int>(IntegerArg(info, 1, "side", 0, 1));
@@ -45,41 +38,21 @@ class BellWatcher : public Napi::ObjectWrap<BellWatcher>, public ThreadedSource 
     Napi::Function onError = OptionalFunctionArg(info, 3, "onError");
     name.path += side == 0 ? L"-s" : L"-c";
     path_ = name.utf8 + (side == 0 ? "-s" : "-c");
-    info.This().As<Napi::Object>().DefineProperty(
-        Napi::PropertyDescriptor::Value("path", Napi::String::New(env, path_), napi_enumerable));
-    if (!onError.IsEmpty()) onError_ = Napi::Persistent(onError);
+    DefinePath(info, path_);
     bell_ = OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, name.path.c_str());
     if (bell_ == nullptr) ThrowWinError(env, GetLastError(), "OpenEventW", &path_);
-    try {
-      StartThread(env, onRing, "procwire.BellWatcher");
-    } catch (...) {
-      CloseHandle(bell_);
-      bell_ = nullptr;
-      throw;
-    }
-    Ref();
-    referenced_ = true;
+    Start(env, onRing, onError, "procwire.BellWatcher", [this] { CloseHandles(false); });
   }
 
   ~BellWatcher() override { Shutdown(true); }
 
  private:
-  void Close(const Napi::CallbackInfo&) { Shutdown(false); }
-  void RefJs(const Napi::CallbackInfo& info) { RefThread(info.Env()); }
-  void UnrefJs(const Napi::CallbackInfo& info) { UnrefThread(info.Env()); }
-
-  void Shutdown(bool finalizing) {
-    StopThread();
+  void CloseHandles(bool) override {
     if (bell_ != nullptr) {
       CloseHandle(bell_);
       bell_ = nullptr;
     }
-    onError_.Reset();
-    if (referenced_ && !finalizing) Unref();
-    referenced_ = false;
   }
-
-  void OnTeardown() override { Shutdown(true); }
 
   void Run() override {
     HANDLE waits[] = {StopEvent(), bell_};
@@ -100,17 +73,7 @@ class BellWatcher : public Napi::ObjectWrap<BellWatcher>, public ThreadedSource 
 
   void Deliver(napi_env env, napi_value callback, Delivery& delivery) override {
     auto& ring = static_cast<Ring&>(delivery);
-    if (ring.error != 0) {
-      Napi::Error error = WinError(env, ring.error, "WaitForMultipleObjects", &path_);
-      Napi::FunctionReference onError = std::move(onError_);
-      Shutdown(false);
-      if (onError.IsEmpty()) {
-        RaiseUncaught(env, error.Value());
-      } else {
-        Call(env, onError.Value(), error.Value());
-      }
-      return;
-    }
+    if (ring.error != 0) return Fail(env, WinError(env, ring.error, "WaitForMultipleObjects", &path_));
     pending_.store(false);
     if (!Running()) return;
     napi_value undefined;
@@ -121,8 +84,6 @@ class BellWatcher : public Napi::ObjectWrap<BellWatcher>, public ThreadedSource 
   HANDLE bell_ = nullptr;
   std::string path_;
   std::atomic<bool> pending_{false};
-  Napi::FunctionReference onError_;
-  bool referenced_ = false;
 };
 
 }  // namespace

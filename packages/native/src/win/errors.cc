@@ -140,10 +140,4 @@ void ThrowWinError(Napi::Env env, DWORD winError, const char* syscall, const std
   throw WinError(env, winError, syscall, path, code);
 }
 
-void ThrowInvalidState(Napi::Env env, const char* message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_STATE"));
-  throw error;
-}
-
 }  // namespace procwire

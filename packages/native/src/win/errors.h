@@ -30,8 +30,4 @@ Napi::Error WinError(Napi::Env env, DWORD winError, const char* syscall, const s
 [[noreturn]] void ThrowWinError(Napi::Env env, DWORD winError, const char* syscall, const std::string* path = nullptr,
                                 const char* code = nullptr);
 
-// A call on one of this addon's objects in a state that forbids it (a closed
-// writer). Node names this ERR_INVALID_STATE.
-[[noreturn]] void ThrowInvalidState(Napi::Env env, const char* message);
-
 }  // namespace procwire

@@ -5,13 +5,14 @@
 // also while a writer still holds it). Only the creating user may open it
 // (security.h).
 //
-// A dedicated thread reads it with a blocking ReadFile (source.h has the life
-// cycle). Under Wine nothing cancels that read: not CancelIoEx, not
-// CancelSynchronousIo (ERROR_NOT_FOUND), not closing the handle, and an
-// OVERLAPPED is ignored (the call blocks anyway). What does end it is a
-// message, so close() writes one to its own slot (Wake) when the thread is
-// waiting in ReadFile on an empty slot; as a safety net every read also
-// times out after kReadTimeoutMs and the thread looks at the stop event.
+// A dedicated thread reads it with a blocking ReadFile (source.h and
+// threadedObject.h have the life cycle). Under Wine nothing cancels that
+// read: not CancelIoEx, not CancelSynchronousIo (ERROR_NOT_FOUND), not
+// closing the handle, and an OVERLAPPED is ignored (the call blocks anyway).
+// What does end it is a message, so close() writes one to its own slot
+// (Wake) when the thread is waiting in ReadFile on an empty slot; as a
+// safety net every read also times out after kReadTimeoutMs and the thread
+// looks at the stop event.
 #include "win32.h"
 
 #include <atomic>
@@ -22,7 +23,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "security.h"
-#include "source.h"
+#include "threadedObject.h"
 
 namespace procwire {
 
@@ -61,36 +62,24 @@ Message* Failure(DWORD error) {
   return failure;
 }
 
-class MailslotReader : public Napi::ObjectWrap<MailslotReader>, public ThreadedSource {
+class MailslotReader : public ThreadedObject<MailslotReader> {
  public:
   static Napi::Function DefineClass(Napi::Env env) {
-    return ObjectWrap<MailslotReader>::DefineClass(env, "MailslotReader",
-                                                   {
-                                                       InstanceMethod<&MailslotReader::Close>("close"),
-                                                       InstanceMethod<&MailslotReader::RefJs>("ref"),
-                                                       InstanceMethod<&MailslotReader::UnrefJs>("unref"),
-                                                       InstanceMethod<&MailslotReader::Security>("securityDescriptor"),
-                                                   });
+    return ThreadedObject::DefineClass(env, "MailslotReader",
+                                       {InstanceMethod<&MailslotReader::Security>("securityDescriptor")});
   }
 
   explicit MailslotReader(const Napi::CallbackInfo& info);
   ~MailslotReader() override;
 
  private:
-  void Close(const Napi::CallbackInfo& info);
-  void RefJs(const Napi::CallbackInfo& info) { RefThread(info.Env()); }
-  void UnrefJs(const Napi::CallbackInfo& info) { UnrefThread(info.Env()); }
   Napi::Value Security(const Napi::CallbackInfo& info);
 
   void Run() override;
   void Wake() override;
   void Deliver(napi_env env, napi_value callback, Delivery& delivery) override;
-  void OnTeardown() override;
-
-  // Stops the thread and closes the slot; `finalizing` from the destructor
-  // and at environment teardown, where the wrapper's reference is not ours
-  // to touch.
-  void Shutdown(bool finalizing);
+  // Closes the slot (the drained_ event lives until the destructor).
+  void CloseHandles(bool threadRan) override;
   // The thread: false when it must stop.
   bool WaitForRoom();
   bool Full() const { return inFlight_.load() >= kMaxInFlight || inFlightBytes_.load() >= kMaxInFlightBytes; }
@@ -107,11 +96,9 @@ class MailslotReader : public Napi::ObjectWrap<MailslotReader>, public ThreadedS
   std::atomic<size_t> inFlightBytes_{0};
   std::atomic<bool> wantDrain_{false};
   std::atomic<bool> reading_{false};  // the thread is in (or entering) ReadFile
-  Napi::FunctionReference onError_;
-  bool referenced_ = false;
 };
 
-MailslotReader::MailslotReader(const Napi::CallbackInfo& info) : ObjectWrap<MailslotReader>(info) {
+MailslotReader::MailslotReader(const Napi::CallbackInfo& info) : ThreadedObject(info) {
   Napi::Env env = info.Env();
   ObjectName name = ObjectNameArg(info, 0, "name", L"\\\\.\\mailslot\\", kMaxNameLength, true);
   maxMessageSize_ = static_cast<size_t>(IntegerArg(info, 1, "maxMessageSize", 1, kMaxMessageSizeLimit));
@@ -119,9 +106,7 @@ MailslotReader::MailslotReader(const Napi::CallbackInfo& info) : ObjectWrap<Mail
   Napi::Function onError = OptionalFunctionArg(info, 3, "onError");
   widePath_ = name.path;
   path_ = name.utf8;
-  info.This().As<Napi::Object>().DefineProperty(
-      Napi::PropertyDescriptor::Value("path", Napi::String::New(env, path_), napi_enumerable));
-  if (!onError.IsEmpty()) onError_ = Napi::Persistent(onError);
+  DefinePath(info, path_);
 
   // A constructor that throws never runs the destructor: everything below
   // cleans up after itself (the thread starts last).
@@ -146,19 +131,13 @@ MailslotReader::MailslotReader(const Napi::CallbackInfo& info) : ObjectWrap<Mail
     const bool aboutTheName = std::string(syscall) == "CreateMailslotW";
     ThrowWinError(env, error, syscall, aboutTheName ? &path_ : nullptr);
   }
-  try {
-    StartThread(env, onMessage, "procwire.MailslotReader");
-  } catch (...) {
-    CloseHandle(slot_);
-    slot_ = INVALID_HANDLE_VALUE;
-    CloseHandle(drained_);
-    drained_ = nullptr;
-    throw;
-  }
   // An open reader is not collected: like a listening server, it lives until
   // closed (or until its environment ends).
-  Ref();
-  referenced_ = true;
+  Start(env, onMessage, onError, "procwire.MailslotReader", [this] {
+    CloseHandles(false);
+    CloseHandle(drained_);
+    drained_ = nullptr;
+  });
 }
 
 MailslotReader::~MailslotReader() {
@@ -166,23 +145,11 @@ MailslotReader::~MailslotReader() {
   if (drained_ != nullptr) CloseHandle(drained_);
 }
 
-void MailslotReader::Shutdown(bool finalizing) {
-  StopThread();
+void MailslotReader::CloseHandles(bool) {
   if (slot_ != INVALID_HANDLE_VALUE) {
     CloseHandle(slot_);
     slot_ = INVALID_HANDLE_VALUE;
   }
-  onError_.Reset();
-  if (referenced_ && !finalizing) Unref();
-  referenced_ = false;
-}
-
-void MailslotReader::Close(const Napi::CallbackInfo&) {
-  Shutdown(false);
-}
-
-void MailslotReader::OnTeardown() {
-  Shutdown(true);
 }
 
 Napi::Value MailslotReader::Security(const Napi::CallbackInfo& info) {
@@ -274,18 +241,8 @@ void MailslotReader::Run() {
 
 void MailslotReader::Deliver(napi_env env, napi_value callback, Delivery& delivery) {
   auto& message = static_cast<Message&>(delivery);
-  if (message.error != 0) {
-    // The reader cannot go on: close it, then report as an 'error' event would.
-    Napi::Error error = WinError(env, message.error, "ReadFile", &path_);
-    Napi::FunctionReference onError = std::move(onError_);
-    Shutdown(false);
-    if (onError.IsEmpty()) {
-      RaiseUncaught(env, error.Value());
-    } else {
-      Call(env, onError.Value(), error.Value());
-    }
-    return;
-  }
+  // The reader cannot go on: close it, then report as an 'error' event would.
+  if (message.error != 0) return Fail(env, WinError(env, message.error, "ReadFile", &path_));
   const size_t left = inFlight_.fetch_sub(1) - 1;
   const size_t leftBytes = inFlightBytes_.fetch_sub(message.bytes.size()) - message.bytes.size();
   if (left <= kMaxInFlight / 2 && leftBytes <= kMaxInFlightBytes / 2 && wantDrain_.exchange(false)) {

@@ -36,8 +36,7 @@ class MailslotWriter : public Napi::ObjectWrap<MailslotWriter> {
     slot_ = CreateFileW(name.path.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
                         FILE_ATTRIBUTE_NORMAL, nullptr);
     if (slot_ == INVALID_HANDLE_VALUE) ThrowWinError(env, GetLastError(), "CreateFileW", &path_);
-    info.This().As<Napi::Object>().DefineProperty(
-        Napi::PropertyDescriptor::Value("path", Napi::String::New(env, path_), napi_enumerable));
+    DefinePath(info, path_);
   }
 
   ~MailslotWriter() override { Release(); }

@@ -8,7 +8,7 @@
 // `new net.Socket({ fd, readable: true, writable: true })` wraps; libuv's
 // uv_pipe_open then reads and writes it like any pipe it opened itself.
 //
-// A dedicated thread (source.h) keeps one instance waiting in an
+// A dedicated thread (source.h, threadedObject.h) keeps one instance waiting in an
 // overlapped ConnectNamedPipe, which it cancels (CancelIoEx) when stopped.
 // Once a client connects it creates the next instance before handing the
 // connected one over, so a client never finds the name gone; one that finds
@@ -22,7 +22,7 @@
 #include "exports.h"
 #include "host.h"
 #include "security.h"
-#include "source.h"
+#include "threadedObject.h"
 
 #ifndef PIPE_REJECT_REMOTE_CLIENTS
 #define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
@@ -51,37 +51,28 @@ struct Connection : Delivery {
   bool fatal = false;
 };
 
-class PipeListener : public Napi::ObjectWrap<PipeListener>, public ThreadedSource {
+class PipeListener : public ThreadedObject<PipeListener> {
  public:
   static Napi::Function DefineClass(Napi::Env env) {
-    return ObjectWrap<PipeListener>::DefineClass(env, "PipeListener",
-                                                 {
-                                                     InstanceMethod<&PipeListener::Close>("close"),
-                                                     InstanceMethod<&PipeListener::RefJs>("ref"),
-                                                     InstanceMethod<&PipeListener::UnrefJs>("unref"),
-                                                     InstanceMethod<&PipeListener::Security>("securityDescriptor"),
-                                                 });
+    return ThreadedObject::DefineClass(env, "PipeListener",
+                                       {InstanceMethod<&PipeListener::Security>("securityDescriptor")});
   }
 
   explicit PipeListener(const Napi::CallbackInfo& info);
   ~PipeListener() override { Shutdown(true); }
 
  private:
-  void Close(const Napi::CallbackInfo&) { Shutdown(false); }
-  void RefJs(const Napi::CallbackInfo& info) { RefThread(info.Env()); }
-  void UnrefJs(const Napi::CallbackInfo& info) { UnrefThread(info.Env()); }
   Napi::Value Security(const Napi::CallbackInfo& info);
 
   void Run() override;
   void Deliver(napi_env env, napi_value callback, Delivery& delivery) override;
-  void OnTeardown() override { Shutdown(true); }
+  void CloseHandles(bool threadRan) override;
 
   // A new instance of the pipe, or INVALID_HANDLE_VALUE and the error.
   HANDLE CreateInstance(bool first, DWORD* error);
   // The thread: waits for a client on `pipe`. 0 when one is connected,
   // ERROR_OPERATION_ABORTED when stopped, else the failure.
   DWORD AwaitClient(HANDLE pipe, HANDLE done);
-  void Shutdown(bool finalizing);
   void ReportError(napi_env env, const Connection& failure);
 
   std::wstring widePath_;
@@ -91,20 +82,16 @@ class PipeListener : public Napi::ObjectWrap<PipeListener>, public ThreadedSourc
   // The instance waiting for a client: the first one until the thread
   // starts, then the thread's alone (and closed by it when it stops).
   HANDLE pending_ = INVALID_HANDLE_VALUE;
-  Napi::FunctionReference onError_;
-  bool referenced_ = false;
 };
 
-PipeListener::PipeListener(const Napi::CallbackInfo& info) : ObjectWrap<PipeListener>(info) {
+PipeListener::PipeListener(const Napi::CallbackInfo& info) : ThreadedObject(info) {
   Napi::Env env = info.Env();
   ObjectName name = ObjectNameArg(info, 0, "name", L"\\\\.\\pipe\\", kMaxNameLength, false);
   Napi::Function onConnection = FunctionArg(info, 1, "onConnection");
   Napi::Function onError = OptionalFunctionArg(info, 2, "onError");
   widePath_ = name.path;
   path_ = name.utf8;
-  info.This().As<Napi::Object>().DefineProperty(
-      Napi::PropertyDescriptor::Value("path", Napi::String::New(env, path_), napi_enumerable));
-  if (!onError.IsEmpty()) onError_ = Napi::Persistent(onError);
+  DefinePath(info, path_);
 
   const char* syscall = nullptr;
   DWORD error = security_.Build(&syscall);
@@ -126,16 +113,8 @@ PipeListener::PipeListener(const Napi::CallbackInfo& info) : ObjectWrap<PipeList
     ThrowWinError(env, error, syscall, &path_);
   }
   pending_ = first;
-  try {
-    StartThread(env, onConnection, "procwire.PipeListener");
-  } catch (...) {
-    CloseHandle(pending_);
-    pending_ = INVALID_HANDLE_VALUE;
-    throw;
-  }
   // A listening server is not collected before close(), like net.Server.
-  Ref();
-  referenced_ = true;
+  Start(env, onConnection, onError, "procwire.PipeListener", [this] { CloseHandles(false); });
 }
 
 HANDLE PipeListener::CreateInstance(bool first, DWORD* error) {
@@ -150,16 +129,11 @@ HANDLE PipeListener::CreateInstance(bool first, DWORD* error) {
   return pipe;
 }
 
-void PipeListener::Shutdown(bool finalizing) {
+void PipeListener::CloseHandles(bool threadRan) {
   // The thread closes the instance it waits on; before it started, that is
   // the first instance, still here.
-  const bool started = Running();
-  StopThread();
-  if (!started && pending_ != INVALID_HANDLE_VALUE) CloseHandle(pending_);
+  if (!threadRan && pending_ != INVALID_HANDLE_VALUE) CloseHandle(pending_);
   pending_ = INVALID_HANDLE_VALUE;
-  onError_.Reset();
-  if (referenced_ && !finalizing) Unref();
-  referenced_ = false;
 }
 
 Napi::Value PipeListener::Security(const Napi::CallbackInfo& info) {
@@ -230,18 +204,9 @@ void PipeListener::Run() {
 void PipeListener::ReportError(napi_env env, const Connection& failure) {
   const bool full = failure.error == ERROR_TOO_MANY_OPEN_FILES;
   Napi::Error error = WinError(env, failure.error, failure.syscall, &path_, full ? "EMFILE" : nullptr);
-  // A fatal failure closes the listener first, keeping the handler to call.
-  Napi::FunctionReference kept;
-  if (failure.fatal) {
-    kept = std::move(onError_);
-    Shutdown(false);
-  }
-  const Napi::FunctionReference& onError = failure.fatal ? kept : onError_;
-  if (onError.IsEmpty()) {
-    RaiseUncaught(env, error.Value());
-  } else {
-    Call(env, onError.Value(), error.Value());
-  }
+  // A fatal failure closes the listener first; another costs one connection.
+  if (failure.fatal) return Fail(env, error);
+  Report(env, error);
 }
 
 void PipeListener::Deliver(napi_env env, napi_value callback, Delivery& delivery) {
