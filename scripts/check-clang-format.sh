@@ -2,13 +2,15 @@
 # Checks that the addon's C++ (packages/native/src and packages/native/fuzz)
 # is formatted as the repository's .clang-format says. Changes nothing; exits
 # non-zero, naming each place, when any file differs. To fix:
-#   clang-format -i $(find packages/native/src packages/native/fuzz -name '*.cc' -o -name '*.h')
-# clang-format is Debian's `clang-format` package (apt-get install clang-format).
+#   node_modules/.bin/clang-format -i $(find packages/native/src packages/native/fuzz -name '*.cc' -o -name '*.h')
+# clang-format comes from the npm package clang-format-node (a devDependency),
+# so every machine formats with the same version: versions disagree on details.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v clang-format >/dev/null; then
-  echo "check-clang-format: clang-format is not installed (apt-get install clang-format)" >&2
+clang_format=node_modules/.bin/clang-format
+if [ ! -x "$clang_format" ]; then
+  echo "check-clang-format: $clang_format is missing; run npx -y pnpm@12.4.2 install" >&2
   exit 2
 fi
 
@@ -19,8 +21,8 @@ if [ ${#files[@]} -eq 0 ]; then
   exit 2
 fi
 
-if clang-format --style=file --dry-run -Werror "${files[@]}"; then
-  echo "check-clang-format: ${#files[@]} files formatted ($(clang-format --version))"
+if "$clang_format" --style=file --dry-run -Werror "${files[@]}"; then
+  echo "check-clang-format: ${#files[@]} files formatted ($("$clang_format" --version))"
 else
   echo "check-clang-format: the files above differ from .clang-format's style" >&2
   exit 1

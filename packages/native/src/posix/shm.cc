@@ -155,9 +155,7 @@ class PosixSegment {
 #endif
   }
 
-  static void YieldCpu() {
-    sched_yield();
-  }
+  static void YieldCpu() { sched_yield(); }
 
   static uint64_t NowNs() {
     struct timespec now;
