@@ -48,6 +48,14 @@ export class ServerConnection {
   private procwirePeer = false;
   private readonly calls = new Map<number, CallContext>();
   private readonly streams = new Map<number, ServerStream>();
+  /**
+   * Calls and streams whose caller is gone (CANCEL, a timeout on its side)
+   * but whose handler, validation or producer still runs. Their ids are free
+   * for new calls at once; their slots are not, until they settle: a caller
+   * that gives up and calls again must not run more than maxPendingCalls
+   * handlers at once.
+   */
+  private readonly lingering = new Set<CallContext | ServerStream>();
   private closed = false;
   /** Set once the server drains: new calls and streams are refused. */
   private draining: ProcwireError | undefined;
@@ -94,9 +102,9 @@ export class ServerConnection {
     this.link.destroy(error);
   }
 
-  /** In-flight calls and open streams. */
+  /** In-flight calls and open streams, and cancelled ones whose handler or producer has not settled yet. */
   get busy(): number {
-    return this.calls.size + this.streams.size;
+    return this.calls.size + this.streams.size + this.lingering.size;
   }
 
   /** Refuses new calls and streams from now on; resolves when the running ones are done. */
@@ -216,7 +224,7 @@ export class ServerConnection {
   }
 
   private afterValidation(id: number, route: Route, checked: Validation, ctx: CallContext): void {
-    if (ctx.isAborted) return; // CANCEL (or close) already freed the id, which may name a newer call by now
+    if (ctx.isAborted) return this.release(ctx); // CANCEL (or close) already freed the id, which may name a newer call by now
     if (!checked.ok) {
       return this.finishCall(id, ctx, undefined, invalidInput(route, checked.issues));
     }
@@ -241,7 +249,7 @@ export class ServerConnection {
   }
 
   private finishCall(id: number, ctx: CallContext, value: unknown, error: ProcwireError | undefined): void {
-    if (this.calls.get(id) !== ctx) return;
+    if (this.calls.get(id) !== ctx) return this.release(ctx);
     this.calls.delete(id);
     this.checkIdle();
     // A cancelled caller has already settled its side; an answer would be dropped.
@@ -300,9 +308,23 @@ export class ServerConnection {
     return sendEncoded(this.link, frame);
   }
 
+  /** The stream's id is free; its slot stays held while its producer still runs. */
   streamFinished(id: number, stream: ServerStream): void {
-    if (this.streams.get(id) === stream) this.streams.delete(id);
+    if (this.streams.get(id) === stream) {
+      this.streams.delete(id);
+      if (!stream.settled && !this.closed) this.lingering.add(stream);
+    }
     this.checkIdle();
+  }
+
+  /** The stream's producer has returned or thrown (or will never run). */
+  producerSettled(stream: ServerStream): void {
+    this.release(stream);
+  }
+
+  /** A cancelled call or stream settled: its slot is free. */
+  private release(owner: CallContext | ServerStream): void {
+    if (this.lingering.delete(owner)) this.checkIdle();
   }
 
   private onStreamOpen(message: unknown[]): void {
@@ -349,6 +371,7 @@ export class ServerConnection {
     const call = this.calls.get(id);
     if (call) {
       this.calls.delete(id);
+      this.lingering.add(call);
       call.abort(reason);
     }
     this.streams.get(id)?.cancel(reason);
@@ -373,6 +396,8 @@ export class ServerConnection {
     this.calls.clear();
     for (const stream of this.streams.values()) stream.cancel(reason);
     this.streams.clear();
+    // The connection is gone: nothing is left to hold a slot against.
+    this.lingering.clear();
   }
 
   get isClosed(): boolean {
