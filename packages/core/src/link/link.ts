@@ -9,6 +9,13 @@ export interface LinkCapabilities {
   /** Largest frame this link carries (core never sends a larger one). */
   readonly maxFrameBytes: number;
   /**
+   * Deepest nesting and most elements this link accepts in a frame it
+   * receives (default DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS). Core
+   * announces all three limits to the peer, which never sends past them.
+   */
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+  /**
    * True when the mechanism itself delivers whole messages (message queues,
    * shared memory, mailslots); false for byte streams (sockets, pipes).
    * Informational: either way the link delivers whole, checked frames.

@@ -24,7 +24,8 @@ import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
 import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_PENDING_CALLS, tooManyPending } from './serverLimits.js';
-import { checkLimit } from '../wire/limits.js';
+import { announcedLimits, checkLimit, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
+import { checkOutgoing, refusalError } from '../wire/outgoing.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -122,8 +123,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private readonly validateOutput: boolean;
   private heartbeat: Heartbeat | undefined;
   private nextId = 0;
-  /** The smaller of this link's limit and the one the server announced. */
-  private maxFrameBytes: number;
+  /** What the server accepts: the stricter of this link's limits and those the server announced. */
+  private sendLimits: FrameLimits;
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
@@ -140,7 +141,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     private readonly options: ClientOptions,
   ) {
     this.routes = buildRoutes(channel);
-    this.maxFrameBytes = link.capabilities.maxFrameBytes;
+    this.sendLimits = limitsOf(link.capabilities);
     this.callTimeoutMs = checkTimeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
     this.maxPendingCalls = checkLimit('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000);
     const heartbeatMs = checkTimeout(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 'heartbeatMs');
@@ -216,8 +217,13 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         clearTimeout(timer);
         reject(this.refusal ?? error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
       });
+      // This side's limits, so the server never sends a reply, item or event past them.
+      const { maxFrameBytes, maxDepth, maxElements } = limitsOf(this.link.capabilities);
       this.link.send(
-        encode([MessageType.HELLO, { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version }]),
+        encode([
+          MessageType.HELLO,
+          { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version, maxFrameBytes, maxDepth, maxElements },
+        ]),
       );
     }).catch((error: unknown) => {
       this.link.destroy();
@@ -248,9 +254,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       throw mismatch;
     }
     // Never send a frame the server would refuse: it would have to drop the connection.
-    if (typeof hello.maxFrameBytes === 'number' && hello.maxFrameBytes > 0) {
-      this.maxFrameBytes = Math.min(this.maxFrameBytes, hello.maxFrameBytes);
-    }
+    this.sendLimits = strictestLimits(this.sendLimits, announcedLimits(hello as Record<string, unknown>));
   }
 
   // ---------------------------------------------------------------- rpc
@@ -272,15 +276,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${route.wireName} is not encodable: ${(error as Error).message}`),
       );
     }
-    if (frame.length > this.maxFrameBytes) {
-      return Promise.reject(
-        new ProcwireError(
-          ErrorCode.FRAME_TOO_LARGE,
-          `request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
-          { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
-        ),
-      );
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    if (refusal) return Promise.reject(refusalError(refusal, `request to ${route.wireName}`, frame.length, ErrorCode.INVALID_ARGUMENT));
     return new Promise<unknown>((resolve, reject) => {
       const entry: PendingCall = { resolve, reject, route, timer: undefined, signal, onAbort: undefined };
       if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
@@ -364,13 +361,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     } catch (error) {
       return new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${method} is not encodable: ${(error as Error).message}`);
     }
-    if (frame.length > this.maxFrameBytes) {
-      return new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `stream request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
-        { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
-      );
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    if (refusal) return refusalError(refusal, `stream request to ${method}`, frame.length, ErrorCode.INVALID_ARGUMENT);
     this.streams.set(id, stream);
     this.link.send(frame);
     return id;

@@ -9,6 +9,8 @@ import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorForWire, toProcwireError } from '../wire/errors.js';
+import { announcedLimits, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
+import { checkOutgoing, refusalError, refusalFor, type FrameShape } from '../wire/outgoing.js';
 import { ServerStream } from '../streams/serverStream.js';
 import { CallContext } from './callContext.js';
 import type { Route } from './routes.js';
@@ -46,6 +48,13 @@ function isMsgid(value: unknown): value is number {
 export class ServerConnection {
   /** True once the peer completed the procwire handshake. */
   private procwirePeer = false;
+  /**
+   * What this client accepts: this link's own limits, and after its hello
+   * the stricter of those and the ones it announced (defaults for a hello
+   * without them). Nothing is sent past them: a reply, item or event that
+   * would be fails alone instead of the whole connection.
+   */
+  private sendLimits: FrameLimits;
   private readonly calls = new Map<number, CallContext>();
   private readonly streams = new Map<number, ServerStream>();
   /**
@@ -65,6 +74,7 @@ export class ServerConnection {
     readonly link: Link,
     private readonly host: ServerConnectionHost,
   ) {
+    this.sendLimits = limitsOf(link.capabilities);
     link.start({
       frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
       drain: () => {
@@ -80,12 +90,15 @@ export class ServerConnection {
   }
 
   /**
-   * Sends an already-encoded frame (events are encoded once for all clients).
-   * False when the connection is gone, or was dropped because its backlog
-   * passed the send-queue limit.
+   * Sends an already-encoded event frame of the given shape (events are
+   * encoded once for all clients). Returns false when the connection is gone
+   * or was dropped because its backlog passed the send-queue limit, or the
+   * error that keeps the frame from this client (its limits).
    */
-  sendFrame(frame: EncodedFrame): boolean {
+  sendFrame(frame: EncodedFrame, shape: FrameShape, what: string): boolean | ProcwireError {
     if (this.closed) return false;
+    const refusal = refusalFor(shape, this.sendLimits);
+    if (refusal) return refusalError(refusal, what, frame.length, ErrorCode.INVALID_ARGUMENT);
     sendEncoded(this.link, frame);
     return this.withinSendQueue();
   }
@@ -175,6 +188,8 @@ export class ServerConnection {
       return this.protocolError('malformed hello');
     }
     this.procwirePeer = true;
+    const own = limitsOf(this.link.capabilities);
+    this.sendLimits = strictestLimits(own, announcedLimits(hello as Record<string, unknown>));
     this.link.send(
       encode([
         MessageType.HELLO,
@@ -182,7 +197,9 @@ export class ServerConnection {
           procwire: PROTOCOL_VERSION,
           channel: this.host.channelName,
           version: this.host.channelVersion,
-          maxFrameBytes: this.link.capabilities.maxFrameBytes,
+          maxFrameBytes: own.maxFrameBytes,
+          maxDepth: own.maxDepth,
+          maxElements: own.maxElements,
         },
       ]),
     );
@@ -258,55 +275,58 @@ export class ServerConnection {
     else this.sendEncoded(MessageType.RESPONSE, id, null, value);
   }
 
-  private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
+  /**
+   * Encodes a message for this client and checks it against what the client
+   * accepts; `what` names it in the error when it cannot go.
+   */
+  private encodeChecked(message: unknown[], what: string): EncodedFrame | ProcwireError {
     let frame: EncodedFrame;
     try {
-      frame = encodeFor(this.link, [type, id, error, value]);
+      frame = encodeFor(this.link, message);
     } catch (e) {
-      frame = encode([
-        type,
-        id,
-        errorForWire(new ProcwireError(ErrorCode.HANDLER_ERROR, `result is not encodable: ${(e as Error).message}`), this.procwirePeer),
-        null,
-      ]);
+      return new ProcwireError(ErrorCode.HANDLER_ERROR, `${what} is not encodable: ${(e as Error).message}`);
     }
-    if (frame.length > this.link.capabilities.maxFrameBytes) {
-      const tooLarge = new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `result of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
-        { data: { limit: 'maxFrameBytes', value: this.link.capabilities.maxFrameBytes } },
-      );
-      frame = encode([type, id, errorForWire(tooLarge, this.procwirePeer), null]);
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    return refusal ? refusalError(refusal, what, frame.length, ErrorCode.HANDLER_ERROR) : frame;
+  }
+
+  /** A response, or a STREAM_END, carrying `error` (or its replacement, should it not fit). */
+  private errorFrame(message: unknown[], errorAt: number, error: ProcwireError): EncodedFrame {
+    message[errorAt] = errorForWire(error, this.procwirePeer);
+    const frame = this.encodeChecked(message, 'error');
+    if (!(frame instanceof ProcwireError)) return frame;
+    // The error's own message or data does not fit: say so instead, in a frame that does.
+    message[errorAt] = errorForWire(frame, this.procwirePeer);
+    return encode(message);
+  }
+
+  private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
+    let frame = this.encodeChecked([type, id, error, value], 'result');
+    if (frame instanceof ProcwireError) frame = this.errorFrame([type, id, null, null], 2, frame);
     sendEncoded(this.link, frame);
     this.withinSendQueue();
   }
 
   private respondError(id: number, error: ProcwireError): void {
-    this.sendEncoded(MessageType.RESPONSE, id, errorForWire(error, this.procwirePeer), null);
+    sendEncoded(this.link, this.errorFrame([MessageType.RESPONSE, id, null, null], 2, error));
+    this.withinSendQueue();
   }
 
-  /** Sends a stream item or end; used by ServerStream. */
+  /**
+   * Sends a stream item or end; used by ServerStream. An item this client
+   * cannot take throws its error (the stream then ends with it).
+   */
   sendStreamFrame(type: number, id: number, payload: unknown): boolean {
     if (this.closed) return false;
     if (type === MessageType.STREAM_END && payload instanceof ProcwireError) {
-      this.link.send(encode([type, id, errorForWire(payload, this.procwirePeer)]));
+      sendEncoded(this.link, this.errorFrame([type, id, null], 2, payload));
       return true;
     }
-    let frame: EncodedFrame;
-    try {
-      frame = encodeFor(this.link, [type, id, payload]);
-    } catch (e) {
-      throw new ProcwireError(ErrorCode.HANDLER_ERROR, `stream item is not encodable: ${(e as Error).message}`);
-    }
-    if (frame.length > this.link.capabilities.maxFrameBytes) {
-      throw new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `stream item of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
-      );
-    }
+    const frame = this.encodeChecked([type, id, payload], type === MessageType.STREAM_ITEM ? 'stream item' : 'stream end');
+    if (frame instanceof ProcwireError) throw frame;
     return sendEncoded(this.link, frame);
   }
+
 
   /** The stream's id is free; its slot stays held while its producer still runs. */
   streamFinished(id: number, stream: ServerStream): void {
@@ -355,7 +375,7 @@ export class ServerConnection {
   }
 
   private endStreamEarly(id: number, error: ProcwireError): void {
-    this.link.send(encode([MessageType.STREAM_END, id, errorForWire(error, this.procwirePeer)]));
+    sendEncoded(this.link, this.errorFrame([MessageType.STREAM_END, id, null], 2, error));
   }
 
   private onCredit(message: unknown[]): void {

@@ -85,7 +85,8 @@ export class MessageLink implements Link {
   constructor(private readonly options: MessageLinkOptions) {
     this.limits = resolveFrameLimits(options.limits);
     this.peer = options.peer;
-    this.capabilities = { maxFrameBytes: this.limits.maxFrameBytes, preservesBoundaries: true, nativeDuplex: false };
+    const { maxFrameBytes, maxDepth, maxElements } = this.limits;
+    this.capabilities = { maxFrameBytes, maxDepth, maxElements, preservesBoundaries: true, nativeDuplex: false };
     options.control.on('close', () => this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the peer of the ${options.mechanism} connection went away`)));
     options.control.on('error', () => {});
   }
