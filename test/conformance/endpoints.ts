@@ -35,6 +35,8 @@ export interface EndpointKind {
   readonly acceptsOtherClients: boolean;
   /** Whether the platform offers this transport. */
   readonly available: boolean;
+  /** A fresh URL to listen at, for transports with a listening side (to serve another fixture there). */
+  readonly url?: () => string;
   start(options?: StartOptions): Promise<Peer>;
 }
 
@@ -43,6 +45,7 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
     name,
     available,
     acceptsOtherClients: true,
+    url: makeUrl,
     async start(options = {}) {
       const server = await startServerProcess(makeUrl(), 'calcServer.ts', serveEnv(options));
       const client = await connect(calc, server.url, options.client);

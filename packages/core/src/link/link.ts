@@ -43,9 +43,12 @@ export interface LinkEvents {
   /**
    * A message-oriented link received a frame that failed the structural
    * checks. It was dropped; the link stays up (unlike a byte stream, the next
-   * message starts clean), and the receiver counts and reports it.
+   * message starts clean), and the receiver counts and reports it. `frame`
+   * holds its bytes (from its start; they may run on past its end) when the
+   * link knows where it began: the receiver then fails the call or stream
+   * whose msgid it can still read.
    */
-  malformed?(error: Error): void;
+  malformed?(error: Error, frame?: Buffer): void;
   /** The send queue drained below its high-water mark. */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */

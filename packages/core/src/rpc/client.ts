@@ -26,6 +26,7 @@ import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_PENDING_CALLS, tooManyPending } from './serverLimits.js';
 import { announcedLimits, checkLimit, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
 import { checkOutgoing, refusalError } from '../wire/outgoing.js';
+import { peekMessage } from '../wire/peek.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -165,7 +166,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         decodeFrames(source, start, end, this.onMessage, this.onUndecodable);
       },
       drain: () => {},
-      malformed: (error) => this.onUndecodable(error),
+      malformed: (error, frame) => this.onUndecodable(error, frame),
       close: (error) => this.onLinkClose(error),
     });
   }
@@ -437,10 +438,32 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   // ------------------------------------------------------------ incoming
 
-  private readonly onUndecodable = (error: Error): void => {
+  private readonly onUndecodable = (error: Error, frame?: Buffer, start?: number, end?: number): void => {
     if (this.helloWaiter) return this.failHandshake();
     this.report(`undecodable frame: ${error.message}`);
+    const message = frame ? peekMessage(frame, start, end) : undefined;
+    if (message) this.failDropped(message.type, message.id, error);
   };
+
+  /** A response or stream frame was dropped unread: its call or stream ends with the error, never in silence. */
+  private failDropped(type: number, id: number, cause: Error): void {
+    const error =
+      cause instanceof ProcwireError && cause.code === ErrorCode.FRAME_TOO_LARGE
+        ? cause
+        : new ProcwireError(ErrorCode.PROTOCOL, `a message from the server could not be decoded: ${cause.message}`, { cause });
+    if (type === MessageType.RESPONSE) {
+      this.settle(id)?.reject(error);
+      this.pings.delete(id);
+      return;
+    }
+    if (type !== MessageType.STREAM_ITEM && type !== MessageType.STREAM_END) return;
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    // A lost item leaves the stream incomplete: the producer is told to stop.
+    if (type === MessageType.STREAM_ITEM) this.cancelStream(id);
+    else this.streams.delete(id);
+    stream.onEnd(error);
+  }
 
   /** The first thing a procwire server sends (but events) is its hello; anything else means another protocol. */
   private failHandshake(): void {

@@ -11,6 +11,7 @@ import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION } from '../wire/c
 import { errorForWire, toProcwireError } from '../wire/errors.js';
 import { announcedLimits, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
 import { checkOutgoing, refusalError, refusalFor, type FrameShape } from '../wire/outgoing.js';
+import { peekMessage } from '../wire/peek.js';
 import { ServerStream } from '../streams/serverStream.js';
 import { CallContext } from './callContext.js';
 import type { Route } from './routes.js';
@@ -80,7 +81,7 @@ export class ServerConnection {
       drain: () => {
         for (const stream of this.streams.values()) stream.onDrain();
       },
-      malformed: (error) => this.protocolError(`malformed frame: ${error.message}`),
+      malformed: (error, frame) => this.onDropped(`malformed frame: ${error.message}`, error, frame),
       close: (error) => this.onClose(error),
     });
   }
@@ -155,9 +156,27 @@ export class ServerConnection {
     }
   }
 
-  private readonly onUndecodable = (error: Error): void => {
-    this.protocolError(`undecodable frame: ${error.message}`);
+  private readonly onUndecodable = (error: Error, frame: Buffer, start: number, end: number): void => {
+    this.onDropped(`undecodable frame: ${error.message}`, error, frame.subarray(start, end));
   };
+
+  /**
+   * A frame was dropped (it could not be decoded, or broke a limit on a link
+   * that drops only the frame). It is reported; and a request or stream open
+   * whose msgid can still be read is answered with the error, so its caller
+   * does not wait in vain.
+   */
+  private onDropped(report: string, error: Error, frame: Buffer | undefined): void {
+    this.protocolError(report);
+    const message = frame && !this.closed ? peekMessage(frame) : undefined;
+    if (message?.type !== MessageType.REQUEST && message?.type !== MessageType.STREAM_OPEN) return;
+    const answer =
+      error instanceof ProcwireError && error.code === ErrorCode.FRAME_TOO_LARGE
+        ? error
+        : new ProcwireError(ErrorCode.PROTOCOL, `the ${message.type === MessageType.REQUEST ? 'request' : 'stream open'} could not be decoded: ${error.message}`);
+    if (message.type === MessageType.REQUEST) this.respondError(message.id, answer);
+    else this.endStreamEarly(message.id, answer);
+  }
 
   private readonly onMessage = (message: unknown): boolean | void => {
     if (this.closed) return false;
