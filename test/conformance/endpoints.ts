@@ -1,4 +1,4 @@
-import { connect, removeStaleObjects, spawn, type Channel, type Client, type ClientOptions } from 'procwire';
+import { connect, removeStaleObjects, spawn, type Channel, type Client, type ConnectOptions } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
@@ -18,8 +18,14 @@ export interface Peer {
    * same server where the transport accepts them, a freshly spawned worker
    * otherwise.
    */
-  connectWith<C extends Channel<any>>(channel: C, options?: ClientOptions): Promise<Client<C>>;
+  connectWith<C extends Channel<any>>(channel: C, options?: ConnectOptions): Promise<Client<C>>;
   stop(): Promise<void>;
+}
+
+/** Options of the server process (PROCWIRE_SERVE_OPTIONS, JSON) and of the peer's first client. */
+export interface StartOptions {
+  readonly serve?: Record<string, unknown>;
+  readonly client?: ConnectOptions;
 }
 
 /** One entry per transport. Later transports join the conformance suite by adding an entry. */
@@ -29,7 +35,9 @@ export interface EndpointKind {
   readonly acceptsOtherClients: boolean;
   /** Whether the platform offers this transport. */
   readonly available: boolean;
-  start(): Promise<Peer>;
+  /** A fresh URL to listen at, for transports with a listening side (to serve another fixture there). */
+  readonly url?: () => string;
+  start(options?: StartOptions): Promise<Peer>;
 }
 
 function listening(name: string, makeUrl: () => string, available = true): EndpointKind {
@@ -37,9 +45,10 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
     name,
     available,
     acceptsOtherClients: true,
-    async start() {
-      const server = await startServerProcess(makeUrl());
-      const client = await connect(calc, server.url);
+    url: makeUrl,
+    async start(options = {}) {
+      const server = await startServerProcess(makeUrl(), 'calcServer.ts', serveEnv(options));
+      const client = await connect(calc, server.url, options.client);
       return {
         client,
         server: server.child,
@@ -75,15 +84,20 @@ export const endpointKinds: EndpointKind[] = [
   spawned('pipe', 'pipe:'),
 ];
 
+function serveEnv(options: StartOptions): NodeJS.ProcessEnv {
+  return options.serve ? { PROCWIRE_SERVE_OPTIONS: JSON.stringify(options.serve) } : {};
+}
+
 function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
-  const start = <C extends Channel<any>>(channel: C, options: ClientOptions = {}) =>
-    spawn(channel, fixturePath('calcServer.ts'), { ...options, via, execArgv: [...FIXTURE_EXEC_ARGV] });
   return {
     name,
     available: process.platform !== 'win32',
     acceptsOtherClients: false,
-    async start() {
-      const worker = await start(calc);
+    async start(options = {}) {
+      const env = serveEnv(options);
+      const start = <C extends Channel<any>>(channel: C, clientOptions: ConnectOptions = {}) =>
+        spawn(channel, fixturePath('calcServer.ts'), { ...clientOptions, env, via, execArgv: [...FIXTURE_EXEC_ARGV] });
+      const worker = await start(calc, options.client);
       return {
         client: worker,
         server: worker.process,

@@ -337,9 +337,15 @@ export function conformanceSuite(kind: EndpointKind): void {
       ]) {
         // A raw link of the same transport: bytes go out exactly as given.
         const raw = await transport.connect(endpoint, {});
+        // Answers to the bad frame itself (when its msgid can still be read, PROTOCOL.md 2.4).
+        const dropped: unknown[][] = [];
         const outcome = new Promise<'closed' | unknown[]>((resolve) =>
           raw.start({
-            frames: (source, start, end) => resolve(decode(source, start, end) as unknown[]),
+            frames: (source, start, end) => {
+              const message = decode(source, start, end) as unknown[];
+              if (message[1] === 7) resolve(message);
+              else dropped.push(message);
+            },
             drain() {},
             close: () => resolve('closed'),
           }),
@@ -352,6 +358,8 @@ export function conformanceSuite(kind: EndpointKind): void {
         if (raw.capabilities.preservesBoundaries) {
           // Each message starts clean: the bad frame is dropped, the next one served.
           expect(await outcome).toEqual([MessageType.RESPONSE, 7, null, 3]);
+          // A bad frame whose msgid can be read is answered with a typed error, not left unanswered.
+          for (const answer of dropped) expect(answer).toEqual([MessageType.RESPONSE, 1, expect.stringMatching(/^(FRAME_TOO_LARGE|PROTOCOL): /), null]);
           raw.destroy();
         } else {
           // A byte stream cannot be resynchronised: the server hangs up.

@@ -108,7 +108,7 @@ describe('a server that sends bad bytes', () => {
     // Answers the handshake properly, then sends a reserved byte.
     const liar = createServer((socket) => {
       socket.once('data', () => {
-        socket.write(encode([MessageType.HELLO, { procwire: 1, channel: 'calc', version: 1, maxFrameBytes: 1 << 20 }]));
+        socket.write(encode([MessageType.HELLO, { procwire: 1, channel: 'calc', version: 1, maxFrameBytes: 1 << 20, role: 'server' }]));
         socket.once('data', () => socket.write(Buffer.from([0xc1])));
       });
     });

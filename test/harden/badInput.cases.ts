@@ -38,6 +38,8 @@ const dropped = (counted = 1): Expect => ({ answers: [], counted });
 const answers = (...list: Answer[]): Expect => ({ answers: list });
 const error = (id: number, ...codes: string[]): Answer => ({ id, error: codes });
 const ok = (id: number, result: unknown): Answer => ({ id, result });
+/** An undecodable request whose msgid can be read: reported, and answered with PROTOCOL (protocol section 2.4). */
+const undecodableRequest: Expect = { answers: [{ id: 1, error: ['PROTOCOL'] }], counted: 1 };
 const check = (id: number, problem: (result: unknown) => string | undefined): Answer => ({ id, check: problem });
 
 const one = (name: string, bytes: Bytes, expect: Expect, more: Partial<BadInputCase> = {}): BadInputCase => ({ name, units: [bytes], expect, ...more });
@@ -265,7 +267,7 @@ const extensions: BadInputKind = {
     one('timestamp of 0 bytes (ext8)', echoOf(hex('c7 00 ff')), answers(check(1, () => undefined))),
     one('timestamp as the message id', rawRequest(hex('d6 ff 00000001'), mp('harden.add'), cat([0x91], mp({ a: 1, b: 2 }))), dropped()),
     one('timestamp as the method', rawRequest(mp(1), hex('d6 ff 00000001'), hex('90')), answers(error(1, 'METHOD_NOT_FOUND'))),
-    one('timestamp as a map key', echoOf(hex('81 d6 ff 00000001 01')), dropped()),
+    one('timestamp as a map key', echoOf(hex('81 d6 ff 00000001 01')), undecodableRequest),
   ],
 };
 
@@ -389,8 +391,8 @@ const malformed: BadInputKind = {
     // msgpack-rpc clients may notify; the server ignores it without counting.
     one('a notification', mp([2, 'harden.add', [{ a: 1, b: 2 }]]), dropped(0)),
     one('a map with an array key (undecodable)', hex('81 90 01'), dropped()),
-    one('a request with a map key in params (undecodable)', echoOf(hex('81 80 01')), dropped()),
-    one('a bin map key (undecodable)', echoOf(hex('81 c4 01 61 01')), dropped()),
+    one('a request with a map key in params (undecodable)', echoOf(hex('81 80 01')), undecodableRequest),
+    one('a bin map key (undecodable)', echoOf(hex('81 c4 01 61 01')), undecodableRequest),
     // A stream without credit stays open, so its id is in use.
     one('a request on the id of an open stream', add(5, mp(1)), answers(error(5, 'PROTOCOL')), {
       units: [streamOpen(5, 'harden.count', mp({ to: 3 }), 0), add(5, mp(1))],

@@ -25,6 +25,39 @@ export interface Framing {
   readonly undecodable: number;
 }
 
+/** Array length of the message types the server answers by msgid. */
+const ANSWERED_LENGTH: Record<number, number> = { 0: 4, 5: 5 };
+
+/**
+ * A request or stream open the server cannot decode (or, on a message link,
+ * drops for a broken limit) but whose type and msgid it reads from the first
+ * bytes (protocol section 2.4): it is owed an error answer, so it joins the
+ * messages as `[type, msgid, undefined...]`.
+ */
+function readableHead(frame: Buffer): unknown[] | undefined {
+  const first = frame[0];
+  if (first === undefined || first < 0x90 || first > 0x9f) return undefined;
+  const type = frame[1]!;
+  const length = ANSWERED_LENGTH[type];
+  if (length !== (first & 0x0f)) return undefined;
+  const id = uintAt(frame, 2);
+  return id === undefined ? undefined : [type, id, ...new Array<undefined>(length - 2).fill(undefined)];
+}
+
+/** A msgid in any MessagePack integer form (non-negative, within 32 bits). */
+function uintAt(b: Buffer, at: number): number | undefined {
+  const first = b[at];
+  if (first === undefined) return undefined;
+  if (first <= 0x7f) return first;
+  const widths: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8 };
+  const width = widths[first];
+  if (width === undefined || at + 1 + width > b.length) return undefined;
+  if (first >= 0xd0 && b[at + 1]! >= 0x80) return undefined;
+  let value = 0;
+  for (let i = 1; i <= width; i++) value = value * 256 + b[at + i]!;
+  return value <= 0xffff_ffff ? value : undefined;
+}
+
 function decodeAll(frames: readonly Buffer[]): { messages: unknown[]; undecodable: number } {
   const messages: unknown[] = [];
   let undecodable = 0;
@@ -33,6 +66,8 @@ function decodeAll(frames: readonly Buffer[]): { messages: unknown[]; undecodabl
       messages.push(decode(frame));
     } catch {
       undecodable++;
+      const head = readableHead(frame);
+      if (head) messages.push(head);
     }
   }
   return { messages, undecodable };
@@ -59,16 +94,23 @@ export function streamFraming(units: readonly Bytes[]): Framing {
  */
 export function messageFraming(units: readonly Bytes[]): Framing {
   const frames: Buffer[] = [];
+  const answeredDrops: unknown[] = [];
   let dropped = 0;
+  const framing = (verdict: Framing['verdict']): Framing => {
+    const decoded = decodeAll(frames);
+    return { verdict, dropped, undecodable: decoded.undecodable, messages: [...decoded.messages, ...answeredDrops] };
+  };
   for (const unit of units) {
-    if (unit.length > DEFAULT_FRAME_LIMITS.maxFrameBytes) return { verdict: 'refused', dropped, ...decodeAll(frames) };
+    if (unit.length > DEFAULT_FRAME_LIMITS.maxFrameBytes) return framing('refused');
     const frame = Buffer.from(unit);
     try {
       checkFrame(frame, DEFAULT_FRAME_LIMITS);
       frames.push(frame);
     } catch {
       dropped++;
+      const head = readableHead(frame);
+      if (head) answeredDrops.push(head);
     }
   }
-  return { verdict: 'complete', dropped, ...decodeAll(frames) };
+  return framing('complete');
 }

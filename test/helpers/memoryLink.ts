@@ -55,7 +55,8 @@ export class MemoryLink implements Link {
     this.delimiter = new FrameDelimiter(limits);
     this.peer = options.peer ?? { transport: 'memory', pid: process.pid };
     this.chunks = options.chunks ?? ((bytes) => [bytes]);
-    this.capabilities = { maxFrameBytes: limits.maxFrameBytes, preservesBoundaries: false, nativeDuplex: true };
+    const { maxFrameBytes, maxDepth, maxElements } = limits;
+    this.capabilities = { maxFrameBytes, maxDepth, maxElements, preservesBoundaries: false, nativeDuplex: true };
   }
 
   /** Joins two ends; each one's sends arrive at the other. */

@@ -8,7 +8,7 @@ import { ErrorCode } from '@procwire/core';
 import { wireScalar, wireValue } from './arbitraries.ts';
 import { prop } from './contract.ts';
 import { canonical } from './msgpackModel.ts';
-import { decodedOf, type Outgoing } from './serverModel.ts';
+import { decodedOf, peekedOf, type Outgoing } from './serverModel.ts';
 
 /** The client's calls in every run: three echo calls, one slow call, then one stream (ids 1-5). */
 export const CALLS = [
@@ -64,7 +64,7 @@ const shaped: fc.Arbitrary<unknown[]> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constant(2), eventName, eventParams) },
   { weight: 4, arbitrary: fc.tuple(fc.constant(6), id, result) },
   { weight: 2, arbitrary: fc.tuple(fc.constant(7), id, errorSlot) },
-  { weight: 1, arbitrary: fc.tuple(fc.constant(3), fc.oneof(fc.constant({ procwire: 1, channel: 'prop', version: 1 }), wireValue)) },
+  { weight: 1, arbitrary: fc.tuple(fc.constant(3), fc.oneof(fc.constant({ procwire: 1, channel: 'prop', version: 1, role: 'server' }), wireValue)) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 4, 5, 8, 9, 10, -1, '1'), id, wireValue) },
 );
 
@@ -147,6 +147,13 @@ export function clientExpectationOf(messages: readonly Outgoing[]): ClientExpect
     const decoded = decodedOf(message);
     if (decoded === undefined || !Array.isArray(decoded.value)) {
       reports++;
+      // Reported, and yet the call or stream whose msgid can be read ends with PROTOCOL.
+      const peeked = decoded === undefined ? peekedOf(message) : undefined;
+      if (peeked?.type === 1 && peeked.length === 4 && CALLS.some((c) => c.id === peeked.id) && !calls.has(peeked.id)) {
+        calls.set(peeked.id, { ok: false, code: ErrorCode.PROTOCOL });
+      } else if ((peeked?.type === 6 || peeked?.type === 7) && peeked.length === 3 && peeked.id === STREAM_ID && streamEnd === undefined && !streamInvalid) {
+        streamEnd = { ok: false, code: ErrorCode.PROTOCOL };
+      }
       continue;
     }
     const m = decoded.value as unknown[];

@@ -52,7 +52,7 @@ export async function checkClientRun(run: ClientRun): Promise<void> {
       for (const m of decodeRun(source, start, end)) {
         requests.push(m);
         if (Array.isArray(m) && m[0] === MessageType.HELLO) {
-          serverEnd.send(encode([MessageType.HELLO, { procwire: 1, channel: 'prop', version: 1, maxFrameBytes: 1 << 20 }]));
+          serverEnd.send(encode([MessageType.HELLO, { procwire: 1, channel: 'prop', version: 1, maxFrameBytes: 1 << 20, role: 'server' }]));
         }
       }
     },

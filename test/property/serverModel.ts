@@ -185,6 +185,18 @@ export function decodedOf(message: Outgoing): { value: unknown } | undefined {
   }
 }
 
+/**
+ * The type and msgid a receiver still reads from the start of an undecodable
+ * frame (PROTOCOL.md 2.4); the frames of these models start with a fixarray,
+ * a fixint type and a fixint msgid.
+ */
+export function peekedOf(message: Outgoing): { readonly length: number; readonly type: number; readonly id: number } | undefined {
+  if (!('undecodableHex' in message)) return undefined;
+  const b = Buffer.from(message.undecodableHex, 'hex');
+  if (b.length < 3 || b[0]! < 0x90 || b[0]! > 0x9f || b[1]! > 0x7f || b[2]! > 0x7f) return undefined;
+  return { length: b[0]! & 0x0f, type: b[1]!, id: b[2]! };
+}
+
 export function expectationOf(messages: readonly Outgoing[]): ServerExpectation {
   let protocolErrors = 0;
   let hellos = 0;
@@ -198,6 +210,16 @@ export function expectationOf(messages: readonly Outgoing[]): ServerExpectation 
     const decoded = decodedOf(message);
     if (decoded === undefined || !Array.isArray(decoded.value)) {
       protocolErrors++;
+      // Reported, and yet a request or stream open whose msgid can be read is answered with PROTOCOL.
+      const peeked = decoded === undefined ? peekedOf(message) : undefined;
+      if (peeked?.type === 0 && peeked.length === 4) {
+        bump(requests, peeked.id);
+        bump(idUses, peeked.id);
+        candidates.set(peeked.id, { kind: 'error', code: ErrorCode.PROTOCOL, rich: hellos > 0 });
+      } else if (peeked?.type === 5 && peeked.length === 5) {
+        bump(opens, peeked.id);
+        bump(idUses, peeked.id);
+      }
       continue;
     }
     const m = decoded.value as unknown[];

@@ -259,11 +259,12 @@ describe('docs/PROTOCOL.md: constants', () => {
     for (const row of messageTypeRows) expect(row.shape.startsWith(`[${row.type},`), row.name).toBe(true);
   });
 
-  it('HELLO examples carry PROTOCOL_VERSION and the default maxFrameBytes', () => {
-    expect((example('hello-client').value as [number, { procwire: number }])[1].procwire).toBe(procwire.PROTOCOL_VERSION);
-    const server = (example('hello-server').value as [number, { procwire: number; maxFrameBytes: number }])[1];
-    expect(server.procwire).toBe(procwire.PROTOCOL_VERSION);
-    expect(server.maxFrameBytes).toBe(procwire.DEFAULT_MAX_FRAME_BYTES);
+  it('HELLO examples carry PROTOCOL_VERSION and the default limits', () => {
+    for (const name of ['hello-client', 'hello-server']) {
+      const hello = (example(name).value as [number, { procwire: number } & FrameLimits])[1];
+      expect(hello.procwire, name).toBe(procwire.PROTOCOL_VERSION);
+      expect({ maxFrameBytes: hello.maxFrameBytes, maxDepth: hello.maxDepth, maxElements: hello.maxElements }, name).toEqual(DEFAULT_FRAME_LIMITS);
+    }
   });
 
   const limitRows = tableRows(

@@ -9,6 +9,13 @@ export interface LinkCapabilities {
   /** Largest frame this link carries (core never sends a larger one). */
   readonly maxFrameBytes: number;
   /**
+   * Deepest nesting and most elements this link accepts in a frame it
+   * receives (default DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS). Core
+   * announces all three limits to the peer, which never sends past them.
+   */
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+  /**
    * True when the mechanism itself delivers whole messages (message queues,
    * shared memory, mailslots); false for byte streams (sockets, pipes).
    * Informational: either way the link delivers whole, checked frames.
@@ -36,9 +43,12 @@ export interface LinkEvents {
   /**
    * A message-oriented link received a frame that failed the structural
    * checks. It was dropped; the link stays up (unlike a byte stream, the next
-   * message starts clean), and the receiver counts and reports it.
+   * message starts clean), and the receiver counts and reports it. `frame`
+   * holds its bytes (from its start; they may run on past its end) when the
+   * link knows where it began: the receiver then fails the call or stream
+   * whose msgid it can still read.
    */
-  malformed?(error: Error): void;
+  malformed?(error: Error, frame?: Buffer): void;
   /** The send queue drained below its high-water mark. */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */

@@ -55,6 +55,8 @@ class StreamLink implements Link {
     this.highWater = options.highWaterBytes ?? 1024 * 1024;
     this.capabilities = {
       maxFrameBytes: limits.maxFrameBytes,
+      maxDepth: limits.maxDepth,
+      maxElements: limits.maxElements,
       preservesBoundaries: false,
       nativeDuplex: options.nativeDuplex ?? input === (output as unknown),
     };

@@ -27,6 +27,9 @@ import { Heartbeat } from './heartbeat.js';
 import { tooManyPending } from './serverLimits.js';
 import { checkTimeout, resolveClientOptions } from './clientOptions.js';
 import { onAbort } from './onAbort.js';
+import { announcedLimits, checkLimit, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
+import { checkOutgoing, refusalError } from '../wire/outgoing.js';
+import { peekMessage } from '../wire/peek.js';
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './clientOptions.js';
 /** Longer timeouts than Node timers can hold mean "no timeout". */
@@ -141,8 +144,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private readonly eventQueue: QueuedEvent[] = [];
   private heartbeat: Heartbeat | undefined;
   private nextId = 0;
-  /** The smaller of this link's limit and the one the server announced. */
-  private maxFrameBytes: number;
+  /** What the server accepts: the stricter of this link's limits and those the server announced. */
+  private sendLimits: FrameLimits;
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
@@ -159,7 +162,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     private readonly options: ClientOptions,
   ) {
     this.routes = buildRoutes(channel);
-    this.maxFrameBytes = link.capabilities.maxFrameBytes;
+    this.sendLimits = limitsOf(link.capabilities);
     const resolved = resolveClientOptions(options);
     this.callTimeoutMs = resolved.callTimeoutMs;
     this.handshakeTimeoutMs = resolved.handshakeTimeoutMs;
@@ -187,7 +190,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         decodeFrames(source, start, end, this.onMessage, this.onUndecodable);
       },
       drain: () => {},
-      malformed: (error) => this.onUndecodable(error),
+      malformed: (error, frame) => this.onUndecodable(error, frame),
       close: (error) => this.onLinkClose(error),
     });
   }
@@ -242,14 +245,19 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         clearTimeout(timer);
         reject(this.refusal ?? error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
       });
+      // This side's limits, so the server never sends a reply, item or event past them.
+      const { maxFrameBytes, maxDepth, maxElements } = limitsOf(this.link.capabilities);
       this.link.send(
-        encode([MessageType.HELLO, { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version }]),
+        encode([
+          MessageType.HELLO,
+          { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version, maxFrameBytes, maxDepth, maxElements },
+        ]),
       );
     }).catch((error: unknown) => {
       this.link.destroy();
       throw error;
     });
-    const hello = answer as { procwire?: unknown; channel?: unknown; version?: unknown; maxFrameBytes?: unknown };
+    const hello = answer as { procwire?: unknown; channel?: unknown; version?: unknown; role?: unknown };
     let mismatch: ProcwireError | undefined;
     if (hello.procwire !== PROTOCOL_VERSION) {
       mismatch = new ProcwireError(
@@ -269,12 +277,12 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         { data: { server: hello.version, client: this.channel.version } },
       );
     }
-    // A server's answer always states its maxFrameBytes; the client's own
-    // hello does not, so an endpoint that echoes what it is sent is told apart.
-    if (!mismatch && typeof hello.maxFrameBytes !== 'number') {
+    // Only a server's answer says role "server"; the client's own hello does
+    // not, so an endpoint that echoes what it is sent is told apart.
+    if (!mismatch && hello.role !== 'server') {
       mismatch = new ProcwireError(
         ErrorCode.PROTOCOL,
-        'the endpoint answered the procwire handshake with a hello that states no maxFrameBytes, as only the client\'s own hello does (does it echo what it is sent?); it is not a procwire server',
+        'the endpoint answered the procwire handshake with a hello that does not say role "server", as only the client\'s own hello does (does it echo what it is sent?); it is not a procwire server',
       );
     }
     if (mismatch) {
@@ -282,9 +290,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       throw mismatch;
     }
     // Never send a frame the server would refuse: it would have to drop the connection.
-    if (typeof hello.maxFrameBytes === 'number' && hello.maxFrameBytes > 0) {
-      this.maxFrameBytes = Math.min(this.maxFrameBytes, hello.maxFrameBytes);
-    }
+    this.sendLimits = strictestLimits(this.sendLimits, announcedLimits(hello as Record<string, unknown>));
   }
 
   // ---------------------------------------------------------------- rpc
@@ -306,15 +312,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${route.wireName} is not encodable: ${(error as Error).message}`),
       );
     }
-    if (frame.length > this.maxFrameBytes) {
-      return Promise.reject(
-        new ProcwireError(
-          ErrorCode.FRAME_TOO_LARGE,
-          `request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
-          { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
-        ),
-      );
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    if (refusal) return Promise.reject(refusalError(refusal, `request to ${route.wireName}`, frame.length, ErrorCode.INVALID_ARGUMENT));
     return new Promise<unknown>((resolve, reject) => {
       const entry: PendingCall = { resolve, reject, route, timer: undefined, removeAbortListener: undefined };
       if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
@@ -405,13 +404,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     } catch (error) {
       return new ProcwireError(ErrorCode.INVALID_ARGUMENT, `input of ${method} is not encodable: ${(error as Error).message}`);
     }
-    if (frame.length > this.maxFrameBytes) {
-      return new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `stream request of ${frame.length} bytes exceeds maxFrameBytes (${this.maxFrameBytes})`,
-        { data: { limit: 'maxFrameBytes', value: this.maxFrameBytes } },
-      );
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    if (refusal) return refusalError(refusal, `stream request to ${method}`, frame.length, ErrorCode.INVALID_ARGUMENT);
     this.streams.set(id, stream);
     this.link.send(frame);
     return id;
@@ -510,10 +504,32 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   // ------------------------------------------------------------ incoming
 
-  private readonly onUndecodable = (error: Error): void => {
+  private readonly onUndecodable = (error: Error, frame?: Buffer, start?: number, end?: number): void => {
     if (this.helloWaiter) return this.failHandshake();
     this.report(`undecodable frame: ${error.message}`);
+    const message = frame ? peekMessage(frame, start, end) : undefined;
+    if (message) this.failDropped(message.type, message.id, error);
   };
+
+  /** A response or stream frame was dropped unread: its call or stream ends with the error, never in silence. */
+  private failDropped(type: number, id: number, cause: Error): void {
+    const error =
+      cause instanceof ProcwireError && cause.code === ErrorCode.FRAME_TOO_LARGE
+        ? cause
+        : new ProcwireError(ErrorCode.PROTOCOL, `a message from the server could not be decoded: ${cause.message}`, { cause });
+    if (type === MessageType.RESPONSE) {
+      this.settle(id)?.reject(error);
+      this.pings.delete(id);
+      return;
+    }
+    if (type !== MessageType.STREAM_ITEM && type !== MessageType.STREAM_END) return;
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    // A lost item leaves the stream incomplete: the producer is told to stop.
+    if (type === MessageType.STREAM_ITEM) this.cancelStream(id);
+    else this.streams.delete(id);
+    stream.onEnd(error);
+  }
 
   /** The first thing a procwire server sends (but events) is its hello; anything else means another protocol. */
   private failHandshake(): void {

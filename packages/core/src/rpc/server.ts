@@ -6,6 +6,8 @@ import type { Link, LinkAcceptor } from '../link/link.js';
 import { encode } from '../wire/codec.js';
 import { MessageType, REFUSED_NOTIFICATION } from '../wire/constants.js';
 import { toProcwireError } from '../wire/errors.js';
+import { resolveFrameLimits, type FrameLimits } from '../wire/limits.js';
+import { refusalError, refusalFor, shapeOf } from '../wire/outgoing.js';
 import type { CallContext } from './callContext.js';
 import { ServerConnection, type ServerConnectionHost } from './serverConnection.js';
 import { buildRoutes, type Route } from './routes.js';
@@ -37,6 +39,17 @@ export interface ServerOptions extends Partial<ServerLimits> {
   readonly exposeHandlerErrors?: boolean;
   /** Called with every error a handler (rpc or stream) throws while its caller still waits: the place to log it. */
   readonly onHandlerError?: (error: unknown, info: HandlerErrorInfo) => void;
+  /**
+   * Frame limits of this server's connections (defaults: 4 MiB, depth 64,
+   * 100k elements). `emit` refuses a payload past them at once.
+   */
+  readonly limits?: Partial<FrameLimits>;
+  /**
+   * Called for each client an event was not sent to because that client
+   * announced lower frame limits than the event needs (FRAME_TOO_LARGE
+   * naming the limit). The other clients get the event.
+   */
+  readonly onEventSkipped?: (error: ProcwireError, peer: PeerInfo) => void;
 }
 
 export interface HandlerErrorInfo {
@@ -75,6 +88,13 @@ export interface Server<C extends Channel<any> = Channel<any>> {
    * Sends an event to every connected client. Returns how many it was sent to.
    * A client that has more than `maxSendQueueBytes` waiting is dropped with
    * SEND_QUEUE_FULL rather than left to grow the server's memory.
+   *
+   * A payload no client could take throws at once and is sent to none:
+   * FRAME_TOO_LARGE when it breaks this server's frame limits (size, nesting
+   * depth, element count; `data` is `{limit, value}`), INVALID_ARGUMENT when
+   * it cannot be encoded or decoded (a Map keyed by an object, say). A client
+   * that announced lower limits is skipped (and reported to `onEventSkipped`);
+   * its connection is untouched.
    */
   emit<E extends EventName<C>>(event: E, payload: EventInput<C, E>): number;
   readonly stats: ServerStats;
@@ -113,6 +133,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   readonly validateInput: boolean;
   readonly limits: ServerLimits;
   readonly closed: Promise<void>;
+  private readonly frameLimits: FrameLimits;
   private readonly admission: Admission;
   private slowConsumers = 0;
   private lingeringRefusals = 0;
@@ -144,6 +165,7 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
       throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'serve: onHandlerError must be a function');
     }
     this.limits = resolveServerLimits(options);
+    this.frameLimits = resolveFrameLimits(options.limits);
     this.admission = new Admission(this.limits, compileAllow(options.allow));
     for (const route of this.routes.values()) {
       if (route.kind === 'event') this.eventNames.set(route.name, route.wireName);
@@ -236,10 +258,21 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     // Encoded once for every client, and copied: emit() returns at once and
     // reports no backpressure, so the caller may reuse its buffers right
     // away (calls and streams send large payloads without this copy).
-    const frame = encode([MessageType.NOTIFICATION, name, [payload]]);
+    let frame: Buffer;
+    try {
+      frame = encode([MessageType.NOTIFICATION, name, [payload]]);
+    } catch (error) {
+      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `payload of event ${name} is not encodable: ${(error as Error).message}`);
+    }
+    const what = `event ${name}`;
+    const shape = frame.length > this.frameLimits.maxFrameBytes ? undefined : shapeOf(frame);
+    const refusal = shape ? refusalFor(shape, this.frameLimits) : { limit: 'maxFrameBytes' as const, value: this.frameLimits.maxFrameBytes };
+    if (refusal) throw refusalError(refusal, what, frame.length, ErrorCode.INVALID_ARGUMENT);
     let sent = 0;
     for (const connection of this.connections) {
-      if (frame.length <= connection.link.capabilities.maxFrameBytes && connection.sendFrame(frame)) sent++;
+      const outcome = connection.sendFrame(frame, shape!, what);
+      if (outcome === true) sent++;
+      else if (outcome instanceof ProcwireError) this.options.onEventSkipped?.(outcome, connection.peer);
     }
     return sent;
   }

@@ -9,6 +9,9 @@ import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION } from '../wire/constants.js';
 import { errorForWire, toProcwireError } from '../wire/errors.js';
+import { announcedLimits, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
+import { checkOutgoing, refusalError, refusalFor, type FrameShape } from '../wire/outgoing.js';
+import { peekMessage } from '../wire/peek.js';
 import { ServerStream } from '../streams/serverStream.js';
 import { CallContext } from './callContext.js';
 import type { Route } from './routes.js';
@@ -48,8 +51,23 @@ function isMsgid(value: unknown): value is number {
 export class ServerConnection {
   /** True once the peer completed the procwire handshake. */
   private procwirePeer = false;
+  /**
+   * What this client accepts: this link's own limits, and after its hello
+   * the stricter of those and the ones it announced (defaults for a hello
+   * without them). Nothing is sent past them: a reply, item or event that
+   * would be fails alone instead of the whole connection.
+   */
+  private sendLimits: FrameLimits;
   private readonly calls = new Map<number, CallContext>();
   private readonly streams = new Map<number, ServerStream>();
+  /**
+   * Calls and streams whose caller is gone (CANCEL, a timeout on its side)
+   * but whose handler, validation or producer still runs. Their ids are free
+   * for new calls at once; their slots are not, until they settle: a caller
+   * that gives up and calls again must not run more than maxPendingCalls
+   * handlers at once.
+   */
+  private readonly lingering = new Set<CallContext | ServerStream>();
   private closed = false;
   /** Set once the server drains: new calls and streams are refused. */
   private draining: ProcwireError | undefined;
@@ -59,12 +77,13 @@ export class ServerConnection {
     readonly link: Link,
     private readonly host: ServerConnectionHost,
   ) {
+    this.sendLimits = limitsOf(link.capabilities);
     link.start({
       frames: (source, start, end) => decodeFrames(source, start, end, this.onMessage, this.onUndecodable),
       drain: () => {
         for (const stream of this.streams.values()) stream.onDrain();
       },
-      malformed: (error) => this.protocolError(`malformed frame: ${error.message}`),
+      malformed: (error, frame) => this.onDropped(`malformed frame: ${error.message}`, error, frame),
       close: (error) => this.onClose(error),
     });
   }
@@ -74,12 +93,15 @@ export class ServerConnection {
   }
 
   /**
-   * Sends an already-encoded frame (events are encoded once for all clients).
-   * False when the connection is gone, or was dropped because its backlog
-   * passed the send-queue limit.
+   * Sends an already-encoded event frame of the given shape (events are
+   * encoded once for all clients). Returns false when the connection is gone
+   * or was dropped because its backlog passed the send-queue limit, or the
+   * error that keeps the frame from this client (its limits).
    */
-  sendFrame(frame: EncodedFrame): boolean {
+  sendFrame(frame: EncodedFrame, shape: FrameShape, what: string): boolean | ProcwireError {
     if (this.closed) return false;
+    const refusal = refusalFor(shape, this.sendLimits);
+    if (refusal) return refusalError(refusal, what, frame.length, ErrorCode.INVALID_ARGUMENT);
     sendEncoded(this.link, frame);
     return this.withinSendQueue();
   }
@@ -96,9 +118,9 @@ export class ServerConnection {
     this.link.destroy(error);
   }
 
-  /** In-flight calls and open streams. */
+  /** In-flight calls and open streams, and cancelled ones whose handler or producer has not settled yet. */
   get busy(): number {
-    return this.calls.size + this.streams.size;
+    return this.calls.size + this.streams.size + this.lingering.size;
   }
 
   /** Refuses new calls and streams from now on; resolves when the running ones are done. */
@@ -136,9 +158,27 @@ export class ServerConnection {
     }
   }
 
-  private readonly onUndecodable = (error: Error): void => {
-    this.protocolError(`undecodable frame: ${error.message}`);
+  private readonly onUndecodable = (error: Error, frame: Buffer, start: number, end: number): void => {
+    this.onDropped(`undecodable frame: ${error.message}`, error, frame.subarray(start, end));
   };
+
+  /**
+   * A frame was dropped (it could not be decoded, or broke a limit on a link
+   * that drops only the frame). It is reported; and a request or stream open
+   * whose msgid can still be read is answered with the error, so its caller
+   * does not wait in vain.
+   */
+  private onDropped(report: string, error: Error, frame: Buffer | undefined): void {
+    this.protocolError(report);
+    const message = frame && !this.closed ? peekMessage(frame) : undefined;
+    if (message?.type !== MessageType.REQUEST && message?.type !== MessageType.STREAM_OPEN) return;
+    const answer =
+      error instanceof ProcwireError && error.code === ErrorCode.FRAME_TOO_LARGE
+        ? error
+        : new ProcwireError(ErrorCode.PROTOCOL, `the ${message.type === MessageType.REQUEST ? 'request' : 'stream open'} could not be decoded: ${error.message}`);
+    if (message.type === MessageType.REQUEST) this.respondError(message.id, answer);
+    else this.endStreamEarly(message.id, answer);
+  }
 
   private readonly onMessage = (message: unknown): boolean | void => {
     if (this.closed) return false;
@@ -169,6 +209,8 @@ export class ServerConnection {
       return this.protocolError('malformed hello');
     }
     this.procwirePeer = true;
+    const own = limitsOf(this.link.capabilities);
+    this.sendLimits = strictestLimits(own, announcedLimits(hello as Record<string, unknown>));
     this.link.send(
       encode([
         MessageType.HELLO,
@@ -176,7 +218,10 @@ export class ServerConnection {
           procwire: PROTOCOL_VERSION,
           channel: this.host.channelName,
           version: this.host.channelVersion,
-          maxFrameBytes: this.link.capabilities.maxFrameBytes,
+          maxFrameBytes: own.maxFrameBytes,
+          maxDepth: own.maxDepth,
+          maxElements: own.maxElements,
+          role: 'server',
         },
       ]),
     );
@@ -218,7 +263,7 @@ export class ServerConnection {
   }
 
   private afterValidation(id: number, route: Route, checked: Validation, ctx: CallContext): void {
-    if (ctx.isAborted) return; // CANCEL (or close) already freed the id, which may name a newer call by now
+    if (ctx.isAborted) return this.release(ctx); // CANCEL (or close) already freed the id, which may name a newer call by now
     if (!checked.ok) {
       return this.finishCall(id, ctx, undefined, invalidInput(route, checked.issues));
     }
@@ -243,7 +288,7 @@ export class ServerConnection {
   }
 
   private finishCall(id: number, ctx: CallContext, value: unknown, error: ProcwireError | undefined): void {
-    if (this.calls.get(id) !== ctx) return;
+    if (this.calls.get(id) !== ctx) return this.release(ctx);
     this.calls.delete(id);
     this.checkIdle();
     // A cancelled caller has already settled its side; an answer would be dropped.
@@ -252,63 +297,80 @@ export class ServerConnection {
     else this.sendEncoded(MessageType.RESPONSE, id, null, value);
   }
 
-  private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
+  /**
+   * Encodes a message for this client and checks it against what the client
+   * accepts; `what` names it in the error when it cannot go.
+   */
+  private encodeChecked(message: unknown[], what: string): EncodedFrame | ProcwireError {
     let frame: EncodedFrame;
     try {
-      frame = encodeFor(this.link, [type, id, error, value]);
+      frame = encodeFor(this.link, message);
     } catch (e) {
-      frame = encode([
-        type,
-        id,
-        errorForWire(new ProcwireError(ErrorCode.HANDLER_ERROR, `result is not encodable: ${(e as Error).message}`), this.procwirePeer),
-        null,
-      ]);
+      return new ProcwireError(ErrorCode.HANDLER_ERROR, `${what} is not encodable: ${(e as Error).message}`);
     }
-    if (frame.length > this.link.capabilities.maxFrameBytes) {
-      const tooLarge = new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `result of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
-        { data: { limit: 'maxFrameBytes', value: this.link.capabilities.maxFrameBytes } },
-      );
-      frame = encode([type, id, errorForWire(tooLarge, this.procwirePeer), null]);
-    }
+    const refusal = checkOutgoing(frame, this.sendLimits);
+    return refusal ? refusalError(refusal, what, frame.length, ErrorCode.HANDLER_ERROR) : frame;
+  }
+
+  /** A response, or a STREAM_END, carrying `error` (or its replacement, should it not fit). */
+  private errorFrame(message: unknown[], errorAt: number, error: ProcwireError): EncodedFrame {
+    message[errorAt] = errorForWire(error, this.procwirePeer);
+    const frame = this.encodeChecked(message, 'error');
+    if (!(frame instanceof ProcwireError)) return frame;
+    // The error's own message or data does not fit: say so instead, in a frame that does.
+    message[errorAt] = errorForWire(frame, this.procwirePeer);
+    return encode(message);
+  }
+
+  private sendEncoded(type: number, id: number, error: unknown, value: unknown): void {
+    let frame = this.encodeChecked([type, id, error, value], 'result');
+    if (frame instanceof ProcwireError) frame = this.errorFrame([type, id, null, null], 2, frame);
     sendEncoded(this.link, frame);
     this.withinSendQueue();
   }
 
   private respondError(id: number, error: ProcwireError): void {
-    this.sendEncoded(MessageType.RESPONSE, id, errorForWire(error, this.procwirePeer), null);
+    sendEncoded(this.link, this.errorFrame([MessageType.RESPONSE, id, null, null], 2, error));
+    this.withinSendQueue();
   }
 
   handlerError(error: unknown, ctx: CallContext): ProcwireError {
     return this.host.handlerError(error, ctx);
   }
 
-  /** Sends a stream item or end; used by ServerStream. */
+  /**
+   * Sends a stream item or end; used by ServerStream. An item this client
+   * cannot take throws its error (the stream then ends with it).
+   */
   sendStreamFrame(type: number, id: number, payload: unknown): boolean {
     if (this.closed) return false;
     if (type === MessageType.STREAM_END && payload instanceof ProcwireError) {
-      this.link.send(encode([type, id, errorForWire(payload, this.procwirePeer)]));
+      sendEncoded(this.link, this.errorFrame([type, id, null], 2, payload));
       return true;
     }
-    let frame: EncodedFrame;
-    try {
-      frame = encodeFor(this.link, [type, id, payload]);
-    } catch (e) {
-      throw new ProcwireError(ErrorCode.HANDLER_ERROR, `stream item is not encodable: ${(e as Error).message}`);
-    }
-    if (frame.length > this.link.capabilities.maxFrameBytes) {
-      throw new ProcwireError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `stream item of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
-      );
-    }
+    const frame = this.encodeChecked([type, id, payload], type === MessageType.STREAM_ITEM ? 'stream item' : 'stream end');
+    if (frame instanceof ProcwireError) throw frame;
     return sendEncoded(this.link, frame);
   }
 
+
+  /** The stream's id is free; its slot stays held while its producer still runs. */
   streamFinished(id: number, stream: ServerStream): void {
-    if (this.streams.get(id) === stream) this.streams.delete(id);
+    if (this.streams.get(id) === stream) {
+      this.streams.delete(id);
+      if (!stream.settled && !this.closed) this.lingering.add(stream);
+    }
     this.checkIdle();
+  }
+
+  /** The stream's producer has returned or thrown (or will never run). */
+  producerSettled(stream: ServerStream): void {
+    this.release(stream);
+  }
+
+  /** A cancelled call or stream settled: its slot is free. */
+  private release(owner: CallContext | ServerStream): void {
+    if (this.lingering.delete(owner)) this.checkIdle();
   }
 
   private onStreamOpen(message: unknown[]): void {
@@ -339,7 +401,7 @@ export class ServerConnection {
   }
 
   private endStreamEarly(id: number, error: ProcwireError): void {
-    this.link.send(encode([MessageType.STREAM_END, id, errorForWire(error, this.procwirePeer)]));
+    sendEncoded(this.link, this.errorFrame([MessageType.STREAM_END, id, null], 2, error));
   }
 
   private onCredit(message: unknown[]): void {
@@ -355,6 +417,7 @@ export class ServerConnection {
     const call = this.calls.get(id);
     if (call) {
       this.calls.delete(id);
+      this.lingering.add(call);
       call.abort(reason);
     }
     this.streams.get(id)?.cancel(reason);
@@ -379,6 +442,8 @@ export class ServerConnection {
     this.calls.clear();
     for (const stream of this.streams.values()) stream.cancel(reason);
     this.streams.clear();
+    // The connection is gone: nothing is left to hold a slot against.
+    this.lingering.clear();
   }
 
   get isClosed(): boolean {

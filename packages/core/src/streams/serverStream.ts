@@ -6,9 +6,12 @@ import { MessageType } from '../wire/constants.js';
 /** The part of the connection a stream writes through. */
 export interface StreamOutlet {
   sendStreamFrame(type: number, id: number, payload: unknown): boolean;
+  /** The stream's id is free (it ended or was cancelled); its producer may still run. */
   streamFinished(id: number, stream: ServerStream): void;
   /** What the reader is told of an error the handler threw. */
   handlerError(error: unknown, ctx: CallContext): ProcwireError;
+  /** The producer has returned or thrown, or will never run: the stream's slot is free. */
+  producerSettled(stream: ServerStream): void;
 }
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
@@ -25,6 +28,8 @@ export class ServerStream {
   private cancelled = false;
   private finished = false;
   private iterator: AnyIterator | undefined;
+  private started = false;
+  private producerDone = false;
 
   constructor(
     private readonly outlet: StreamOutlet,
@@ -35,8 +40,16 @@ export class ServerStream {
     this.credit = initialCredit;
   }
 
+  /** True once the producer has returned or thrown, or can no longer start. */
+  get settled(): boolean {
+    return this.producerDone;
+  }
+
   start(produce: () => unknown): void {
-    void this.run(produce);
+    this.started = true;
+    // Cancelled while its input was being validated: the handler never runs.
+    if (this.cancelled || this.finished) return this.producerSettled();
+    void this.run(produce).finally(() => this.producerSettled());
   }
 
   /**
@@ -52,6 +65,8 @@ export class ServerStream {
       return;
     }
     this.end(error);
+    // Failed before it started (invalid input): no producer will run.
+    if (!this.started) this.producerSettled();
   }
 
   addCredit(credit: number): void {
@@ -104,8 +119,15 @@ export class ServerStream {
     } catch (error) {
       if (!this.cancelled) this.end(this.outlet.handlerError(error, this.ctx));
     } finally {
-      if (this.cancelled) closeQuietly(this.iterator);
+      // The producer's own cleanup (its finally blocks) still counts as running.
+      if (this.cancelled) await closeQuietly(this.iterator);
     }
+  }
+
+  private producerSettled(): void {
+    if (this.producerDone) return;
+    this.producerDone = true;
+    this.outlet.producerSettled(this);
   }
 
   private end(error: ProcwireError | undefined): void {
@@ -125,10 +147,9 @@ function iteratorOf(value: unknown): AnyIterator {
   throw new ProcwireError(ErrorCode.HANDLER_ERROR, 'a stream handler must return an iterable or async iterable');
 }
 
-function closeQuietly(iterator: AnyIterator | undefined): void {
+async function closeQuietly(iterator: AnyIterator | undefined): Promise<void> {
   try {
-    const result = iterator?.return?.();
-    if (result instanceof Promise) result.catch(() => {});
+    await iterator?.return?.();
   } catch {
     // The handler's cleanup failed; the stream is already over for the reader.
   }

@@ -4,6 +4,8 @@ import { HARD_MAX_FRAME_BYTES, resolveFrameLimits } from './limits.js';
 
 /** Receives one decoded message; returning false stops the run (the receiver closed). */
 export type MessageSink = (message: unknown) => boolean | void;
+/** Receives a frame that could not be decoded, as `frame[start, end)`, so its msgid may still be read (wire/peek.ts). */
+export type UndecodableSink = (error: Error, frame: Buffer, start: number, end: number) => void;
 
 /** Frames of a run were checked against the connection's limits already; this only re-splits them. */
 const RESPLIT_LIMITS = resolveFrameLimits({ maxFrameBytes: HARD_MAX_FRAME_BYTES, maxDepth: 10_000, maxElements: 100_000_000 });
@@ -21,7 +23,7 @@ export function decodeFrames(
   start: number,
   end: number,
   onMessage: MessageSink,
-  onUndecodable: (error: Error) => void,
+  onUndecodable: UndecodableSink,
 ): void {
   let decodedTo = start;
   let stopped = false;
@@ -50,7 +52,7 @@ function decodeOneByOne(
   start: number,
   end: number,
   onMessage: MessageSink,
-  onUndecodable: (error: Error) => void,
+  onUndecodable: UndecodableSink,
   firstError: Error,
 ): void {
   const frames: Array<[number, number]> = [];
@@ -65,7 +67,7 @@ function decodeOneByOne(
     try {
       message = decode(source, from, to);
     } catch (error) {
-      onUndecodable(reportedFirst ? (error as Error) : firstError);
+      onUndecodable(reportedFirst ? (error as Error) : firstError, source, from, to);
       reportedFirst = true;
       continue;
     }

@@ -49,3 +49,40 @@ export function checkLimit(name: string, value: unknown, min: number, max: numbe
   }
   return value as number;
 }
+
+const RANGES: Record<keyof FrameLimits, readonly [number, number]> = {
+  maxFrameBytes: [16, HARD_MAX_FRAME_BYTES],
+  maxDepth: [2, 10_000],
+  maxElements: [4, 100_000_000],
+};
+
+/**
+ * The limits a peer announced in its HELLO. A field that is missing (a peer
+ * from before the field existed) or outside its range means the default.
+ */
+export function announcedLimits(hello: Readonly<Record<string, unknown>>): FrameLimits {
+  const pick = (name: keyof FrameLimits): number => {
+    const value = hello[name];
+    const [min, max] = RANGES[name];
+    return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? (value as number) : DEFAULT_FRAME_LIMITS[name];
+  };
+  return Object.freeze({ maxFrameBytes: pick('maxFrameBytes'), maxDepth: pick('maxDepth'), maxElements: pick('maxElements') });
+}
+
+/** What both of two receivers accept: the smaller of each limit. */
+export function strictestLimits(a: FrameLimits, b: FrameLimits): FrameLimits {
+  return Object.freeze({
+    maxFrameBytes: Math.min(a.maxFrameBytes, b.maxFrameBytes),
+    maxDepth: Math.min(a.maxDepth, b.maxDepth),
+    maxElements: Math.min(a.maxElements, b.maxElements),
+  });
+}
+
+/** The limits a link applies to what it receives; one that names only maxFrameBytes has the default depth and element limits. */
+export function limitsOf(capabilities: { readonly maxFrameBytes: number; readonly maxDepth?: number; readonly maxElements?: number }): FrameLimits {
+  return Object.freeze({
+    maxFrameBytes: capabilities.maxFrameBytes,
+    maxDepth: capabilities.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxElements: capabilities.maxElements ?? DEFAULT_MAX_ELEMENTS,
+  });
+}

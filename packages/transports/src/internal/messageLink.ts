@@ -3,6 +3,7 @@ import {
   checkFrame,
   ErrorCode,
   FrameDelimiter,
+  HARD_MAX_FRAME_BYTES,
   ProcwireError,
   resolveFrameLimits,
   type FrameLimits,
@@ -38,6 +39,8 @@ const RESOLVED = Promise.resolve();
 
 /** Queued bytes above which `send` asks the caller to wait for drain. */
 const HIGH_WATER_BYTES = 1024 * 1024;
+/** Splits a message into frames by structure alone; each frame is then checked against the link's own limits. */
+const SPLIT_ONLY_LIMITS = resolveFrameLimits({ maxFrameBytes: HARD_MAX_FRAME_BYTES, maxDepth: 10_000, maxElements: 100_000_000 });
 
 export interface MessageLinkOptions {
   readonly peer: PeerInfo;
@@ -85,7 +88,8 @@ export class MessageLink implements Link {
   constructor(private readonly options: MessageLinkOptions) {
     this.limits = resolveFrameLimits(options.limits);
     this.peer = options.peer;
-    this.capabilities = { maxFrameBytes: this.limits.maxFrameBytes, preservesBoundaries: true, nativeDuplex: false };
+    const { maxFrameBytes, maxDepth, maxElements } = this.limits;
+    this.capabilities = { maxFrameBytes, maxDepth, maxElements, preservesBoundaries: true, nativeDuplex: false };
     options.control.on('close', () => this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the peer of the ${options.mechanism} connection went away`)));
     options.control.on('error', () => {});
   }
@@ -128,7 +132,7 @@ export class MessageLink implements Link {
     try {
       checkFrame(frame, this.limits);
     } catch (error) {
-      this.events?.malformed?.(error as Error);
+      this.events?.malformed?.(error as Error, frame);
       return;
     }
     this.events?.frames(frame, 0, frame.length);
@@ -214,11 +218,44 @@ export class MessageLink implements Link {
     // The receive buffer is reused for the next message: keep a copy.
     const copy = Buffer.from(payload);
     const delimiter = new FrameDelimiter(this.limits);
+    let delivered = 0;
     try {
-      delimiter.pushRuns(copy, (source, start, end) => this.events?.frames(source, start, end));
+      delimiter.pushRuns(copy, (source, start, end) => {
+        delivered = end;
+        this.events?.frames(source, start, end);
+      });
       if (!delimiter.idle) throw new ProcwireError(ErrorCode.PROTOCOL, 'a message of whole frames ends inside a frame');
     } catch (error) {
-      this.events?.malformed?.(error as Error);
+      this.afterBadFrame(copy.subarray(delivered), error as Error);
+    }
+  }
+
+  /**
+   * A frame of a message of whole frames broke a limit: if the rest of the
+   * message still splits into frames (its structure is sound, only a limit
+   * was broken), each is checked on its own, so only the bad one is dropped;
+   * otherwise the rest of the message goes with it. Either way the receiver
+   * gets the bytes, to fail the call or stream whose msgid it can read.
+   */
+  private afterBadFrame(rest: Buffer, error: Error): void {
+    const frames: Buffer[] = [];
+    try {
+      const splitter = new FrameDelimiter(SPLIT_ONLY_LIMITS);
+      splitter.push(rest, (frame) => frames.push(frame));
+      if (!splitter.idle) throw error;
+    } catch {
+      this.events?.malformed?.(error, rest);
+      return;
+    }
+    for (const frame of frames) {
+      try {
+        checkFrame(frame, this.limits);
+      } catch (frameError) {
+        this.events?.malformed?.(frameError as Error, frame);
+        continue;
+      }
+      if (this.ended) return;
+      this.events?.frames(frame, 0, frame.length);
     }
   }
 

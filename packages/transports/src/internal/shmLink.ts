@@ -98,7 +98,8 @@ export class ShmLink implements Link {
     this.peer = options.peer;
     this.channel = options.channel;
     this.delimiter = new FrameDelimiter(options.limits);
-    this.capabilities = { maxFrameBytes: options.limits.maxFrameBytes, preservesBoundaries: false, nativeDuplex: true };
+    const { maxFrameBytes, maxDepth, maxElements } = options.limits;
+    this.capabilities = { maxFrameBytes, maxDepth, maxElements, preservesBoundaries: false, nativeDuplex: true };
     this.batchFrameMax = Math.min(BATCH_BYTES, options.capacity >>> 2);
     options.signals.watch(() => this.onBell(), {
       goodbye: () => this.onGoodbye(),
