@@ -21,6 +21,15 @@ async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
   throw new Error('expected the promise to reject');
 }
 
+/** Whether `bytes` is `size` bytes, every one of them `value`. */
+function filledWith(bytes: Uint8Array, size: number, value: number): boolean {
+  if (bytes.byteLength !== size) return false;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(Buffer.alloc(size, value));
+}
+
+/** The default ring of `shm:` (ringBytes): payloads above it go through the ring in pieces. */
+const SHM_RING_BYTES = 1024 * 1024;
+
 export function conformanceSuite(kind: EndpointKind): void {
   describe.skipIf(!kind.available)(`conformance: ${kind.name}`, () => {
     let peer: Peer;
@@ -176,6 +185,53 @@ export function conformanceSuite(kind: EndpointKind): void {
       await iterator.return!();
       await sleep(100);
       expect((await client.rpc.stats()).cancelled).toBeGreaterThan(before.cancelled);
+    });
+
+    // A large binary payload may be read from the sender's own buffer after
+    // the send (shm: rings take it straight from there, piece by piece): the
+    // sender must not see its buffer read once it is allowed to change it.
+    for (const size of [3 * SHM_RING_BYTES, SHM_RING_BYTES / 8]) {
+      for (const window of [1, 2, 64]) {
+        it(`stream items keep their own bytes while the producer refills one buffer (${size} B items, window ${window})`, async () => {
+          const count = size > SHM_RING_BYTES ? 40 : 200;
+          const wrong: number[] = [];
+          let index = 0;
+          for await (const item of client.stream.refilled({ count, size }, { window })) {
+            if (!filledWith(item, size, index & 0xff)) wrong.push(index);
+            index++;
+          }
+          expect(index).toBe(count);
+          expect(wrong).toEqual([]);
+        });
+      }
+    }
+
+    it('replies keep their own bytes while the handler refills one buffer for every call', async () => {
+      const size = 3 * SHM_RING_BYTES;
+      const fills = Array.from({ length: 8 }, (_, i) => i + 1);
+      const replies = await Promise.all(fills.map((fill) => client.rpc.sharedBytes({ fill, size })));
+      expect(replies.map((reply, i) => filledWith(reply, size, fills[i]!))).toEqual(fills.map(() => true));
+    });
+
+    it('a call settled early (cancelled) never reads its input again: the caller may refill it at once', async () => {
+      const size = 3 * SHM_RING_BYTES;
+      const input = new Uint8Array(size);
+      const before = (await client.rpc.inspected()).length;
+      const fills = [1, 2, 3, 4, 5, 6];
+      for (const fill of fills) {
+        input.fill(fill);
+        const controller = new AbortController();
+        const call = client.rpc.inspect(input, { signal: controller.signal });
+        controller.abort();
+        expect((await rejection(call)).code).toBe(ErrorCode.CANCELLED);
+      }
+      // The requests still reach the server (their CANCEL follows them): wait until it has seen them all.
+      let seen = (await client.rpc.inspected()).slice(before);
+      for (const deadline = performance.now() + 20_000; seen.length < fills.length && performance.now() < deadline; ) {
+        await sleep(20);
+        seen = (await client.rpc.inspected()).slice(before);
+      }
+      expect(seen).toEqual(fills.map((first) => ({ first, uniform: true })));
     });
 
     it.skipIf(!kind.acceptsOtherClients)('rejects bad bytes (stream links: disconnect; message links: drop the frame) and keeps serving the others', async () => {

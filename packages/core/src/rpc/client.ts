@@ -295,7 +295,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(id, entry);
-      sendEncoded(this.link, frame);
+      // Lent until the call settles: an answer means the server has read it all; abandon() copies.
+      sendEncoded(this.link, frame, true);
     });
   }
 
@@ -309,6 +310,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     const entry = this.settle(id);
     if (!entry) return;
     this.link.send(encode([MessageType.CANCEL, id]));
+    // The caller may reuse its input once the call settles: the link must stop reading it.
+    this.link.copyLent?.();
     entry.reject(error);
   }
 

@@ -297,7 +297,12 @@ export class ServerConnection {
         `stream item of ${frame.length} bytes exceeds maxFrameBytes (${this.link.capabilities.maxFrameBytes})`,
       );
     }
-    return sendEncoded(this.link, frame);
+    // Lent: the stream pulls its next item only after the link drains.
+    return sendEncoded(this.link, frame, true);
+  }
+
+  copyLent(): void {
+    this.link.copyLent?.();
   }
 
   streamFinished(id: number, stream: ServerStream): void {
