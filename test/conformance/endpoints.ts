@@ -77,7 +77,9 @@ export const endpointKinds: EndpointKind[] = [
 
 function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
   const start = <C extends Channel<any>>(channel: C, options: ClientOptions = {}) =>
-    spawn(channel, fixturePath('calcServer.ts'), { ...options, via, execArgv: [...FIXTURE_EXEC_ARGV] });
+    // The handshake of a spawned worker waits for it to start (node and tsx):
+    // seconds on a busy machine, and not what this suite is about.
+    spawn(channel, fixturePath('calcServer.ts'), { handshakeTimeoutMs: 60_000, ...options, via, execArgv: [...FIXTURE_EXEC_ARGV] });
   return {
     name,
     available: process.platform !== 'win32',
