@@ -143,8 +143,10 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     rmSync(path);
   });
 
-  it('keeps the event loop alive only while watching', async () => {
-    const stopped = await runFixture('keepAlive.ts', ['stopped'], { killAfterMs: 10_000 });
+  // Fixtures start slowly on a busy machine (a sanitized addon, other test
+  // files beside them): their bounds only catch a process that never ends.
+  it('keeps the event loop alive only while watching', { timeout: 200_000 }, async () => {
+    const stopped = await runFixture('keepAlive.ts', ['stopped'], { killAfterMs: 60_000 });
     expect(stopped).toMatchObject({ code: 0, signal: null, stderr: '' });
     // Alive a full second after it said it watches (however slowly it started), until killed.
     const watching = await runFixture('keepAlive.ts', ['watching'], { killAfterOutputMs: 1_000, killAfterMs: 60_000 });
@@ -152,8 +154,8 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     expect(watching.signal).toBe('SIGKILL');
   });
 
-  it('an exception thrown by the callback is an uncaught exception', async () => {
-    const run = await runFixture('keepAlive.ts', ['throw'], { killAfterMs: 10_000 });
+  it('an exception thrown by the callback is an uncaught exception', { timeout: 90_000 }, async () => {
+    const run = await runFixture('keepAlive.ts', ['throw'], { killAfterMs: 60_000 });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('thrown from onReady');
   });
