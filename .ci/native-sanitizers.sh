@@ -49,7 +49,9 @@ export PROCWIRE_NATIVE_BINARY="$binary"
 
 echo "== test/native, test/e2e/shmHostile and test/e2e/badOptions on $(node --version) with ASan + UBSan"
 status=0
-npx vitest run test/native test/e2e/shmHostile.test.ts test/e2e/badOptions.test.ts || status=$?
+# Everything runs several times slower on the sanitized addon, more so on a
+# busy machine: the per-test bound (only a safety net for a hang) is raised.
+npx vitest run --testTimeout=120000 --hookTimeout=120000 test/native test/e2e/shmHostile.test.ts test/e2e/badOptions.test.ts || status=$?
 
 if compgen -G "$reports/*" >/dev/null; then
   echo "== sanitizer reports" >&2

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decode, defineChannel, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS, encode, MessageType, resolveEndpoint, ErrorCode, ProcwireError, type Client } from 'procwire';
 import { calc } from '../fixtures/calc.js';
+import { watchLoopLag } from '../helpers/loopLag.js';
 import { FIXTURE_EXEC_ARGV, fixturePath } from '../helpers/processes.js';
 import type { EndpointKind, Peer } from './endpoints.js';
 
@@ -28,6 +29,23 @@ async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> 
     if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await sleep(20);
   }
+}
+
+/** Whether `bytes` is `size` bytes, every one of them `value`. */
+function filledWith(bytes: Uint8Array, size: number, value: number): boolean {
+  if (bytes.byteLength !== size) return false;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(Buffer.alloc(size, value));
+}
+
+/** The default ring of `shm:` (ringBytes): payloads above it go through the ring in pieces. */
+const SHM_RING_BYTES = 1024 * 1024;
+
+/** Waits (checking every 20 ms) until `condition` holds, for at most `timeoutMs`; then returns whether it holds. */
+async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<boolean> {
+  for (const deadline = performance.now() + timeoutMs; performance.now() < deadline; await sleep(20)) {
+    if (await condition()) return true;
+  }
+  return condition();
 }
 
 export function conformanceSuite(kind: EndpointKind): void {
@@ -59,8 +77,8 @@ export function conformanceSuite(kind: EndpointKind): void {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: 300 }, () => client.rpc.sleep({ ms: 200 })));
       expect(results.every((r) => r === 'done')).toBe(true);
-      // Serialised they would take 60 s.
-      expect(performance.now() - started).toBeLessThan(5000);
+      // Serialised they would take 60 s; run together, 0.2 s plus the work (seconds on a busy machine).
+      expect(performance.now() - started).toBeLessThan(20_000);
     });
 
     it('carries binary payloads as bytes, up to the frame limit', async () => {
@@ -87,7 +105,8 @@ export function conformanceSuite(kind: EndpointKind): void {
       const before = await client.rpc.stats();
       const error = await rejection(client.rpc.sleep({ ms: 10_000 }, { timeoutMs: 50 }));
       expect(error.code).toBe(ErrorCode.TIMEOUT);
-      await sleep(50);
+      // The CANCEL reaches the handler after the timeout: wait for it.
+      await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
       expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
     });
 
@@ -97,7 +116,7 @@ export function conformanceSuite(kind: EndpointKind): void {
       const call = client.rpc.sleep({ ms: 10_000 }, { signal: controller.signal });
       setTimeout(() => controller.abort(), 30);
       expect((await rejection(call)).code).toBe(ErrorCode.CANCELLED);
-      await sleep(50);
+      await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
       expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
       const aborted = AbortSignal.abort();
       expect((await rejection(client.rpc.add({ a: 1, b: 1 }, { signal: aborted }))).code).toBe(ErrorCode.CANCELLED);
@@ -322,8 +341,55 @@ export function conformanceSuite(kind: EndpointKind): void {
       // The producer may run ahead by at most the window.
       expect(during.produced - before.produced).toBeLessThanOrEqual(5 + 16 + 1);
       await iterator.return!();
-      await sleep(100);
+      await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
       expect((await client.rpc.stats()).cancelled).toBeGreaterThan(before.cancelled);
+    });
+
+    // A large binary payload may be read from the sender's own buffer after
+    // the send (shm: rings take it straight from there, piece by piece): the
+    // sender must not see its buffer read once it is allowed to change it.
+    for (const size of [3 * SHM_RING_BYTES, SHM_RING_BYTES / 8]) {
+      for (const window of [1, 2, 64]) {
+        it(`stream items keep their own bytes while the producer refills one buffer (${size} B items, window ${window})`, async () => {
+          const count = size > SHM_RING_BYTES ? 40 : 200;
+          const wrong: number[] = [];
+          let index = 0;
+          for await (const item of client.stream.refilled({ count, size }, { window })) {
+            if (!filledWith(item, size, index & 0xff)) wrong.push(index);
+            index++;
+          }
+          expect(index).toBe(count);
+          expect(wrong).toEqual([]);
+        });
+      }
+    }
+
+    it('replies keep their own bytes while the handler refills one buffer for every call', async () => {
+      const size = 3 * SHM_RING_BYTES;
+      const fills = Array.from({ length: 8 }, (_, i) => i + 1);
+      const replies = await Promise.all(fills.map((fill) => client.rpc.sharedBytes({ fill, size })));
+      expect(replies.map((reply, i) => filledWith(reply, size, fills[i]!))).toEqual(fills.map(() => true));
+    });
+
+    it('a call settled early (cancelled) never reads its input again: the caller may refill it at once', async () => {
+      const size = 3 * SHM_RING_BYTES;
+      const input = new Uint8Array(size);
+      const before = (await client.rpc.inspected()).length;
+      const fills = [1, 2, 3, 4, 5, 6];
+      for (const fill of fills) {
+        input.fill(fill);
+        const controller = new AbortController();
+        const call = client.rpc.inspect(input, { signal: controller.signal });
+        controller.abort();
+        expect((await rejection(call)).code).toBe(ErrorCode.CANCELLED);
+      }
+      // The requests still reach the server (their CANCEL follows them): wait until it has seen them all.
+      let seen = (await client.rpc.inspected()).slice(before);
+      for (const deadline = performance.now() + 20_000; seen.length < fills.length && performance.now() < deadline; ) {
+        await sleep(20);
+        seen = (await client.rpc.inspected()).slice(before);
+      }
+      expect(seen).toEqual(fills.map((first) => ({ first, uniform: true })));
     });
 
     it.skipIf(!kind.acceptsOtherClients)('rejects bad bytes (stream links: disconnect; message links: drop the frame) and keeps serving the others', async () => {
@@ -382,7 +448,7 @@ export function conformanceSuite(kind: EndpointKind): void {
       caller.kill('SIGKILL');
       await exited;
       // The server notices the dead client and aborts the handler of its call.
-      for (let tries = 0; tries < 40 && (await client.rpc.stats()).cancelled === before.cancelled; tries++) await sleep(25);
+      await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
       expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
       expect(await client.rpc.add({ a: 2, b: 40 })).toBe(42);
     });
@@ -412,20 +478,24 @@ export function conformanceSuite(kind: EndpointKind): void {
       expect(client.responsive).toBe(true);
       peer.server.kill('SIGSTOP');
       const stoppedAt = performance.now();
+      // The heartbeat's two timers (ping after 1 s of silence, flag 2 s later)
+      // fire late by as much as this process's event loop is late.
+      const lag = watchLoopLag();
       let during: Promise<number> | undefined;
       try {
         during = client.rpc.add({ a: 1, b: 2 });
-        while (client.responsive && performance.now() - stoppedAt < 5000) await sleep(20);
+        while (client.responsive && performance.now() - stoppedAt < 20_000) await sleep(20);
         const flaggedAfter = performance.now() - stoppedAt;
+        const worstLag = lag.stop();
         expect(client.responsive).toBe(false);
-        expect(flaggedAfter).toBeLessThan(3000 + 250);
+        expect(flaggedAfter).toBeLessThan(3000 + 250 + 2 * worstLag);
       } finally {
+        lag.stop();
         peer.server.kill('SIGCONT');
       }
       // The call made while the server was stopped completes; nothing failed.
       expect(await during).toBe(3);
-      for (let tries = 0; tries < 50 && !client.responsive; tries++) await sleep(20);
-      expect(client.responsive).toBe(true);
+      expect(await eventually(() => client.responsive)).toBe(true);
       expect(await client.rpc.add({ a: 2, b: 2 })).toBe(4);
     });
 
@@ -438,13 +508,20 @@ export function conformanceSuite(kind: EndpointKind): void {
       const settled = Promise.all(pending.map((p) => rejection(p)));
       const streamEnd = rejection((async () => { for (;;) { const r = await iterator.next(); if (r.done) return; } })());
       await sleep(20);
+      const lag = watchLoopLag();
+      const exited = new Promise<number>((resolve) => peer.server.once('exit', () => resolve(performance.now())));
       const killedAt = performance.now();
       peer.server.kill('SIGKILL');
       const errors = await settled;
-      const elapsed = performance.now() - killedAt;
+      const settledAt = performance.now();
+      // Within 100 ms of the kill taking effect (a busy machine may take longer
+      // to tear a process down and close its descriptors: its exit is the
+      // moment), plus however late this process's event loop ran meanwhile.
+      const worstLag = lag.stop();
+      const elapsed = settledAt - Math.max(killedAt, Math.min(settledAt, await exited));
       expect(errors.every((e) => e.code === ErrorCode.PEER_GONE)).toBe(true);
       expect((await streamEnd).code).toBe(ErrorCode.PEER_GONE);
-      expect(elapsed).toBeLessThan(100);
+      expect(elapsed).toBeLessThan(100 + worstLag);
       expect((await rejection(client.rpc.add({ a: 1, b: 1 }))).code).toBe(ErrorCode.PEER_GONE);
     });
   });

@@ -77,7 +77,8 @@ describe('client and server lifecycle', () => {
     expect(await client.rpc.add({ a: 1, b: 1 })).toBe(2);
     const started = performance.now();
     await server.close({ graceMs: 5000 });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Well before the grace period would end (generous: the machine may be busy).
+    expect(performance.now() - started).toBeLessThan(2500);
   });
 
   it('both sides support `await using`', async () => {

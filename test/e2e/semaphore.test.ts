@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, openSemaphore, ProcwireError, removeSemaphore, SEMAPHORE_RECOVERY_MS, type Semaphore } from 'procwire';
 import { codeOf } from '../helpers/errors.js';
+import { watchLoopLag } from '../helpers/loopLag.js';
 import { FIXTURES, uniqueName } from '../helpers/processes.js';
 
 // A runtime directory of this test file alone; children inherit it.
@@ -122,11 +123,14 @@ describe.skipIf(process.platform !== 'linux')('named semaphores', () => {
       void waiting.then(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 30));
       expect(settled).toBe(false);
+      const lag = watchLoopLag();
       first.send('release');
       const permit = await waiting;
       const wokenAt = now();
+      // Plus however late this process's event loop ran (a busy machine), which the bell cannot help.
+      const worstLag = lag.stop();
       const releasedAt = Number((await first.line(RELEASED))[1]);
-      expect(wokenAt - releasedAt).toBeLessThan(50);
+      expect(wokenAt - releasedAt).toBeLessThan(50 + worstLag);
       expect(sem.tryAcquire()).toBeUndefined();
       // Give it back: the child waits for it and gets the same index.
       first.send('acquire');

@@ -61,7 +61,8 @@ export function startServerProcess(url: string, fixture = 'calcServer.ts', env: 
     const timer = setTimeout(() => {
       void kill();
       reject(new Error(`server for ${url} did not become ready: ${out}`));
-    }, 20_000);
+      // Generous: under load (and with a sanitized addon) a fixture may take many seconds to start.
+    }, 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /^ready (\S+)$/m.exec(out);

@@ -61,7 +61,18 @@ export interface FixtureRun {
 export function runFixture(
   name: string,
   args: string[] = [],
-  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
+  options: {
+    uid?: number;
+    gid?: number;
+    env?: NodeJS.ProcessEnv;
+    /** SIGKILLs the fixture this long after it starts (a safety bound, seconds on a busy machine). */
+    killAfterMs?: number;
+    /**
+     * SIGKILLs the fixture this long after its first output (what shows it is
+     * alive), so how fast it starts under load does not change the verdict.
+     */
+    killAfterOutputMs?: number;
+  } = {},
 ): Promise<FixtureRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(NATIVE_FIXTURES, name), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,16 +81,24 @@ export function runFixture(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  let afterOutput: NodeJS.Timeout | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (options.killAfterOutputMs !== undefined) afterOutput ??= setTimeout(() => child.kill('SIGKILL'), options.killAfterOutputMs);
+  });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+  const stopTimers = () => {
+    clearTimeout(timer);
+    clearTimeout(afterOutput);
+  };
   return new Promise((resolve) => {
     child.once('error', (error) => {
-      clearTimeout(timer);
+      stopTimers();
       resolve({ code: null, signal: null, stdout, stderr: `${stderr}spawn failed: ${error.message}` });
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      stopTimers();
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -93,4 +112,16 @@ export function othersCanExecute(path: string): boolean {
     if ((statSync(prefix).mode & 0o001) === 0) return false;
   }
   return true;
+}
+
+/**
+ * Resolves once `condition()` holds, checking every few milliseconds; fails
+ * after `timeoutMs` (a generous bound: the event is what the test waits for,
+ * not a guess of how long it takes on a busy machine).
+ */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = performance.now() + timeoutMs; !condition(); ) {
+    if (performance.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -49,7 +49,7 @@ describe.skipIf(process.platform !== 'linux')('setParentDeathSignal', () => {
     const { kill, grandchild } = await startFamily('arm');
     expect(running(grandchild)).toBe(true);
     kill();
-    expect(await gone(grandchild, 5_000)).toBe(true);
+    expect(await gone(grandchild, 15_000)).toBe(true);
   });
 
   it('without it, the child outlives its parent (so the test above means something)', async () => {

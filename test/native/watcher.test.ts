@@ -2,7 +2,7 @@
 import { closeSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { native } from '@procwire/native';
-import { nextReady, runFixture, tempPath, thrown } from './helpers.js';
+import { nextReady, runFixture, tempPath, thrown, waitFor } from './helpers.js';
 
 const { constants } = native;
 const { POLL_READABLE, POLL_WRITABLE } = constants;
@@ -59,8 +59,9 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     while (readNow(readFd) !== null);
     await woken;
     expect(reports[0]).toBe(POLL_WRITABLE);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(reports.length).toBeGreaterThan(1); // level-triggered while still watched
+    // Level-triggered while still watched: a second report comes without any new event.
+    await waitFor(() => reports.length > 1, 'a second writable report');
+    expect(reports.every((events) => events === POLL_WRITABLE)).toBe(true);
     watcher.close();
     native.close(readFd);
     native.close(writeFd);
@@ -74,6 +75,8 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     const watcher = new native.FdWatcher(writeFd, (events, errno) => reports.push([events, errno]));
     native.close(readFd);
     watcher.watch(POLL_WRITABLE);
+    await waitFor(() => reports.length > 0, 'the error report');
+    // And stops: nothing follows it (a level-triggered watch would report again at once).
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(reports).toEqual([[0, -constants.EBADF]]);
     watcher.close();
@@ -90,6 +93,8 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     });
     watcher.watch(POLL_READABLE);
     writeSync(writeFd, 'x');
+    await waitFor(() => calls > 0, 'the readable report');
+    // The byte is still unread: a watcher that were not closed would report again at once.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(calls).toBe(1);
     expect(thrown(() => watcher.watch(POLL_READABLE))).toMatchObject({
@@ -110,8 +115,7 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(calls).toBe(0);
     watcher.watch(POLL_READABLE);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(calls).toBeGreaterThan(0);
+    await waitFor(() => calls > 0, 'a report once watching again');
     native.close(readFd); // closes the watcher first
     native.close(writeFd);
     expect(thrown(() => watcher.watch(POLL_READABLE)).code).toBe('ERR_INVALID_STATE');
@@ -139,16 +143,19 @@ describe.skipIf(process.platform === 'win32')('FdWatcher', () => {
     rmSync(path);
   });
 
-  it('keeps the event loop alive only while watching', async () => {
-    const stopped = await runFixture('keepAlive.ts', ['stopped'], { killAfterMs: 10_000 });
+  // Fixtures start slowly on a busy machine (a sanitized addon, other test
+  // files beside them): their bounds only catch a process that never ends.
+  it('keeps the event loop alive only while watching', { timeout: 200_000 }, async () => {
+    const stopped = await runFixture('keepAlive.ts', ['stopped'], { killAfterMs: 60_000 });
     expect(stopped).toMatchObject({ code: 0, signal: null, stderr: '' });
-    const watching = await runFixture('keepAlive.ts', ['watching'], { killAfterMs: 1_500 });
+    // Alive a full second after it said it watches (however slowly it started), until killed.
+    const watching = await runFixture('keepAlive.ts', ['watching'], { killAfterOutputMs: 1_000, killAfterMs: 60_000 });
     expect(watching.stdout).toMatch(/^watching/);
     expect(watching.signal).toBe('SIGKILL');
   });
 
-  it('an exception thrown by the callback is an uncaught exception', async () => {
-    const run = await runFixture('keepAlive.ts', ['throw'], { killAfterMs: 10_000 });
+  it('an exception thrown by the callback is an uncaught exception', { timeout: 90_000 }, async () => {
+    const run = await runFixture('keepAlive.ts', ['throw'], { killAfterMs: 60_000 });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('thrown from onReady');
   });

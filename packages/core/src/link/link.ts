@@ -49,7 +49,11 @@ export interface LinkEvents {
    * whose msgid it can still read.
    */
   malformed?(error: Error, frame?: Buffer): void;
-  /** The send queue drained below its high-water mark. */
+  /**
+   * The send queue drained below its high-water mark, and the link holds no
+   * lent parts (see `sendParts`). A link whose `send` or `sendParts` returned
+   * false reports it later (never from within that call), unless it closes.
+   */
   drain(): void;
   /** The link is gone; `error` says why when it was not a clean close. */
   close(error?: Error): void;
@@ -70,11 +74,21 @@ export interface Link {
   /**
    * Optional: queues one frame given as parts written back to back (large
    * binary payloads are parts of their own, see wire/gather.ts), so they can
-   * be copied to the mechanism straight from the caller's memory. Like
-   * `send`, it keeps no reference to the parts once it returns (what it
-   * cannot write at once, it copies). Links without it get joined frames.
+   * be copied to the mechanism straight from the caller's memory. What it
+   * cannot write at once it may keep *by reference*: the parts are then lent
+   * to the link, it returns false, and its next `drain` says it holds none of
+   * them any more. Until then their bytes must not change, unless the sender
+   * first calls `copyLent` (which a link that lends must offer). Links
+   * without `sendParts` get joined frames.
    */
   sendParts?(parts: readonly Uint8Array[], length: number): boolean;
+  /**
+   * With `sendParts`: copies what the link still holds by reference into
+   * memory of its own, so the sender may hand those buffers back to their
+   * owner before `drain` (a reply whose handler is done, a call that settled
+   * early, a stream that stopped).
+   */
+  copyLent?(): void;
   /**
    * Bytes accepted by `send` that the peer has not taken yet (in this
    * process's queues and the OS buffers it can see). The server drops a

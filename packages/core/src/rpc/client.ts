@@ -328,7 +328,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         );
       }
       this.pending.set(id, entry);
-      sendEncoded(this.link, frame);
+      // Lent until the call settles: an answer means the server has read it all; abandon() copies.
+      sendEncoded(this.link, frame, true);
     });
   }
 
@@ -342,6 +343,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     const entry = this.settle(id);
     if (!entry) return;
     this.link.send(encode([MessageType.CANCEL, id]));
+    // The caller may reuse its input once the call settles: the link must stop reading it.
+    this.link.copyLent?.();
     entry.reject(error);
   }
 

@@ -350,7 +350,12 @@ export class ServerConnection {
     }
     const frame = this.encodeChecked([type, id, payload], type === MessageType.STREAM_ITEM ? 'stream item' : 'stream end');
     if (frame instanceof ProcwireError) throw frame;
-    return sendEncoded(this.link, frame);
+    // An item's payloads are lent: the stream pulls its next item only after the link drains.
+    return sendEncoded(this.link, frame, type === MessageType.STREAM_ITEM);
+  }
+
+  copyLent(): void {
+    this.link.copyLent?.();
   }
 
 

@@ -5,7 +5,13 @@ import { MessageType } from '../wire/constants.js';
 
 /** The part of the connection a stream writes through. */
 export interface StreamOutlet {
+  /**
+   * Sends one frame. An item's binary payloads may be lent to the link: false
+   * means the link may still be reading them, until the next `onDrain`.
+   */
   sendStreamFrame(type: number, id: number, payload: unknown): boolean;
+  /** Makes the link copy what it still reads from lent payloads (the producer is stopping). */
+  copyLent(): void;
   /** The stream's id is free (it ended or was cancelled); its producer may still run. */
   streamFinished(id: number, stream: ServerStream): void;
   /** What the reader is told of an error the handler threw. */
@@ -21,9 +27,17 @@ type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
  * only while it holds credit granted by the reader, and pauses while the
  * link's send queue is above its high-water mark, so a reader that stops
  * reading stops the producer and the server's memory stays flat.
+ *
+ * Pulling the next item lets the handler reuse the buffer of the last one,
+ * which the link may still be reading (shm: a payload larger than the ring
+ * room is read from the handler's buffer as room appears). So after a send
+ * that reports no room, only the link's drain lets the producer go on: new
+ * credit alone does not.
  */
 export class ServerStream {
   private credit: number;
+  /** The last send reported no room: the link may hold the item's payload until it drains. */
+  private awaitingDrain = false;
   private wake: (() => void) | undefined;
   private cancelled = false;
   private finished = false;
@@ -75,6 +89,7 @@ export class ServerStream {
   }
 
   onDrain(): void {
+    this.awaitingDrain = false;
     this.resume();
   }
 
@@ -105,7 +120,7 @@ export class ServerStream {
       this.iterator = iteratorOf(produce());
       for (;;) {
         if (this.cancelled) return;
-        if (this.credit <= 0) {
+        if (this.awaitingDrain || this.credit <= 0) {
           await this.pause();
           continue;
         }
@@ -113,12 +128,13 @@ export class ServerStream {
         if (this.cancelled) return;
         if (step.done) return this.end(undefined);
         this.credit--;
-        const roomLeft = this.outlet.sendStreamFrame(MessageType.STREAM_ITEM, this.id, step.value);
-        if (!roomLeft && !this.cancelled) await this.pause();
+        if (!this.outlet.sendStreamFrame(MessageType.STREAM_ITEM, this.id, step.value)) this.awaitingDrain = true;
       }
     } catch (error) {
       if (!this.cancelled) this.end(this.outlet.handlerError(error, this.ctx));
     } finally {
+      // The handler's cleanup may reuse the buffer the link still reads.
+      if (this.awaitingDrain) this.outlet.copyLent();
       // The producer's own cleanup (its finally blocks) still counts as running.
       if (this.cancelled) await closeQuietly(this.iterator);
     }

@@ -121,8 +121,16 @@ export function encodeFor(link: Link, message: unknown): EncodedFrame {
   return link.sendParts ? encodeFrame(message) : encode(message);
 }
 
-/** Hands an encoded frame to `link`. */
-export function sendEncoded(link: Link, frame: EncodedFrame): boolean {
-  if (frame instanceof GatheredFrame) return link.sendParts ? link.sendParts(frame.parts, frame.length) : link.send(frame.join());
-  return link.send(frame);
+/**
+ * Hands an encoded frame to `link`. With `lend`, the link may go on reading
+ * the caller's payloads after this returns false, until its next `drain` (the
+ * sender waits for it, or calls `link.copyLent` before giving them back);
+ * without, the link keeps no reference to them once this returns.
+ */
+export function sendEncoded(link: Link, frame: EncodedFrame, lend = false): boolean {
+  if (!(frame instanceof GatheredFrame)) return link.send(frame);
+  if (!link.sendParts) return link.send(frame.join());
+  const roomLeft = link.sendParts(frame.parts, frame.length);
+  if (!roomLeft && !lend) link.copyLent?.();
+  return roomLeft;
 }

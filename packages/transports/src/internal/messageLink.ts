@@ -82,6 +82,8 @@ export class MessageLink implements Link {
   private outgoing: Uint8Array[] = [];
   private outgoingBytes = 0;
   private flushScheduled = false;
+  /** `send` returned false: `drain` is owed once the backlog is below the high-water mark. */
+  private drainOwed = false;
   /** Messages that arrived before start(); undefined once started. */
   private early: Array<[number, Buffer]> | undefined = [];
 
@@ -155,7 +157,9 @@ export class MessageLink implements Link {
         void RESOLVED.then(this.flushTask);
       }
     }
-    return this.options.writer.queuedBytes + this.outgoingBytes < HIGH_WATER_BYTES;
+    if (this.bufferedBytes < HIGH_WATER_BYTES) return true;
+    this.drainOwed = true;
+    return false;
   }
 
   /** Payload bytes one message carries after its header. */
@@ -166,6 +170,9 @@ export class MessageLink implements Link {
   private readonly flushTask = (): void => {
     this.flushScheduled = false;
     this.flushPacked();
+    // A writer that took everything at once (or a backlog of this tick's
+    // small frames alone) has no drain of its own to report.
+    if (this.drainOwed && this.bufferedBytes < HIGH_WATER_BYTES) this.onWriterDrain();
   };
 
   private message(kind: number, payloadBytes: number): Buffer {
@@ -260,6 +267,7 @@ export class MessageLink implements Link {
   }
 
   onWriterDrain(): void {
+    this.drainOwed = false;
     if (!this.ended) this.events?.drain();
   }
 

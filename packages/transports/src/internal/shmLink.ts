@@ -44,7 +44,10 @@ export interface ShmLinkOptions {
 
 type State = 'awake' | 'spinning' | 'sleeping' | 'closed';
 
-/** A frame waiting for ring room: one buffer, or the parts of a gathered frame. */
+/**
+ * A frame waiting for ring room: one buffer (the link's own: encoder output
+ * or a copy), or the parts of a gathered frame, lent by the sender.
+ */
 interface QueuedFrame {
   readonly bytes: Uint8Array | readonly Uint8Array[];
   readonly length: number;
@@ -196,9 +199,10 @@ export class ShmLink implements Link {
   /**
    * A frame whose large payloads are copied into the ring straight from the
    * caller's buffers. What does not fit at once waits in the queue *by
-   * reference* and `false` is returned: a caller that waits for `drain`
-   * (streams do; a call's promise settles only after the peer has read the
-   * request) never sees its buffer read after it moved on.
+   * reference* (lent) and `false` is returned; `drain` comes once the queue
+   * is empty. A sender that cannot wait for it calls `copyLent` (a reply, a
+   * call that settles early): copying only then keeps bulk streams at one
+   * copy into the ring.
    */
   sendParts(parts: readonly Uint8Array[], length: number): boolean {
     if (this.state === 'closed') return false;
@@ -214,6 +218,17 @@ export class ShmLink implements Link {
     }
     if (written < length) this.aboveHighWater = true;
     return this.sent({ bytes: parts, length }, written);
+  }
+
+  /** Gives the queued gathered frames buffers of their own: their senders may change theirs now. */
+  copyLent(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const frame = this.queue[i]!;
+      if (!Array.isArray(frame.bytes)) continue;
+      // Only what is left to write is copied (the head frame is partly in the ring).
+      const from = i === 0 ? this.headOffset : 0;
+      this.queue[i] = { bytes: copyFrom(frame.bytes as readonly Uint8Array[], frame.length, from), length: frame.length };
+    }
   }
 
   /** Queues what of `frame` is left after `written` bytes. */
@@ -413,6 +428,8 @@ export class ShmLink implements Link {
     if (this.state === 'closed') return;
     this.flushBatch();
     if (this.queue.length > 0) {
+      // The senders' calls settle now (CLOSED): the flush must not read their buffers.
+      this.copyLent();
       await Promise.race([
         new Promise<void>((resolve) => this.flushWaiters.push(resolve)),
         new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_MS).unref()),
@@ -446,4 +463,20 @@ export class ShmLink implements Link {
     for (const waiter of this.closeWaiters.splice(0)) waiter();
     for (const waiter of this.flushWaiters.splice(0)) waiter();
   }
+}
+
+/**
+ * A frame of `length` bytes holding the bytes of `parts` (back to back) from
+ * offset `from` on, at the same offsets; the bytes before `from` are already
+ * in the ring and never read again.
+ */
+function copyFrom(parts: readonly Uint8Array[], length: number, from: number): Buffer {
+  const copy = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const part of parts) {
+    const end = at + part.byteLength;
+    if (end > from) copy.set(at >= from ? part : part.subarray(from - at), Math.max(at, from));
+    at = end;
+  }
+  return copy;
 }
