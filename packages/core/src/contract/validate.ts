@@ -78,10 +78,20 @@ function childOf(container: unknown, key: PropertyKey): unknown {
   return Object.prototype.hasOwnProperty.call(container, key) ? (container as Record<PropertyKey, unknown>)[key] : undefined;
 }
 
-/** A schema's own code threw while checking a received value: INVALID_OUTPUT, with the thrown value as its cause. */
-export function schemaThrew(what: string, cause: unknown): ProcwireError {
+/**
+ * A schema's own code threw (or its promise rejected) while checking a
+ * received value: INVALID_OUTPUT on the client, INVALID_INPUT on the server,
+ * with the thrown value as its cause. `exposeReason: false` keeps the thrown
+ * message out of what is sent to a peer.
+ */
+export function schemaThrew(
+  what: string,
+  cause: unknown,
+  code: typeof ErrorCode.INVALID_OUTPUT | typeof ErrorCode.INVALID_INPUT = ErrorCode.INVALID_OUTPUT,
+  exposeReason = true,
+): ProcwireError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new ProcwireError(ErrorCode.INVALID_OUTPUT, `the schema for ${what} threw: ${reason}`, { cause });
+  return new ProcwireError(code, `the schema for ${what} threw${exposeReason ? `: ${reason}` : ''}`, { cause });
 }
 
 /** A short, readable summary of issues for error messages. */

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3';
 import { isChannel } from '../contract/defineChannel.js';
 import { describeIssues, schemaThrew, validate, type Validation } from '../contract/validate.js';
 import { mustRunSchema } from '../contract/wireSchemas.js';
@@ -20,21 +19,21 @@ import { ClientStreamImpl, type StreamInlet } from '../streams/clientStream.js';
 import { encode } from '../wire/codec.js';
 import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
-import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION, REFUSED_NOTIFICATION } from '../wire/constants.js';
+import { MAX_MSGID, MessageType, PING_METHOD, REFUSED_NOTIFICATION } from '../wire/constants.js';
 import { errorFromWire } from '../wire/errors.js';
 import { buildRoutes, type Route } from './routes.js';
 import { Heartbeat } from './heartbeat.js';
 import { tooManyPending } from './serverLimits.js';
-import { checkTimeout, resolveClientOptions } from './clientOptions.js';
+import { checkTimeout, MAX_TIMER_MS, resolveClientOptions } from './clientOptions.js';
 import { onAbort } from './onAbort.js';
-import { announcedLimits, checkLimit, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
+import { ClientEvents } from './clientEvents.js';
+import { ClientHandshake } from './clientHandshake.js';
+import { PendingTable, type PendingCall } from './pendingCalls.js';
+import { announcedLimits, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
 import { checkOutgoing, refusalError } from '../wire/outgoing.js';
 import { peekMessage } from '../wire/peek.js';
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './clientOptions.js';
-/** Longer timeouts than Node timers can hold mean "no timeout". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export interface ClientOptions {
   /** Timeout of every call that does not set its own (default 30 s). */
   readonly callTimeoutMs?: number;
@@ -84,21 +83,6 @@ export interface Client<C extends Channel<any> = Channel<any>> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  route: Route;
-  timer: NodeJS.Timeout | undefined;
-  /** Stops listening to the caller's AbortSignal. */
-  removeAbortListener: (() => void) | undefined;
-}
-
-/** An event received and being validated; events are delivered in the order they arrived. */
-interface QueuedEvent {
-  readonly route: Route;
-  readonly checked: Validation | Promise<Validation | { readonly threw: unknown }> | { readonly threw: unknown };
-}
-
 /**
  * Connects a channel client over a link: says hello, checks the server's
  * channel name and version, and resolves once both match.
@@ -129,19 +113,16 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   readonly stream: Record<string, (input: unknown, options?: StreamOptions) => ClientStreamImpl<unknown>> = {};
   readonly closed: Promise<ProcwireError | undefined>;
   private readonly routes: Map<string, Route>;
-  private readonly pending = new Map<number, PendingCall>();
-  /** Ids of heartbeat pings awaiting their answer (kept in `pending` so ids are not reused). */
-  private readonly pings = new Set<number>();
+  private readonly pending = new PendingTable();
   private readonly streams = new Map<number, ClientStreamImpl<unknown>>();
-  private readonly emitter = new EventEmitter();
   private readonly callTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   private readonly maxPendingCalls: number;
   private readonly validateOutput: boolean;
   /** Per member, the schema its received values go through (none with `validate: false`, unless it transforms). */
   private readonly received = new Map<Route, Schema | undefined>();
-  /** Events waiting for an earlier event's asynchronous validation. */
-  private readonly eventQueue: QueuedEvent[] = [];
+  private readonly events: ClientEvents;
+  private readonly hello: ClientHandshake;
   private heartbeat: Heartbeat | undefined;
   private nextId = 0;
   /** What the server accepts: the stricter of this link's limits and those the server announced. */
@@ -149,12 +130,6 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private ended: ProcwireError | undefined;
   private closing: Promise<void> | undefined;
   private resolveClosed!: (error: ProcwireError | undefined) => void;
-  /** Set when the server sent `$/refused` instead of its hello. */
-  private refusal: ProcwireError | undefined;
-  /** Set once the server's hello arrived. */
-  private helloDone = false;
-  /** Set while the handshake is in progress. */
-  private helloWaiter: { resolve(hello: unknown): void; reject(error: ProcwireError): void } | undefined;
 
   constructor(
     readonly channel: C,
@@ -183,6 +158,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     }
     Object.freeze(this.rpc);
     Object.freeze(this.stream);
+    this.events = new ClientEvents(channel, this.routes, this.received, (error) => this.reportError(error));
+    this.hello = new ClientHandshake(channel, link);
     if (heartbeatMs > 0) this.heartbeat = this.startHeartbeat(heartbeatMs);
     link.start({
       frames: (source, start, end) => {
@@ -199,17 +176,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     return new Heartbeat(intervalMs, {
       ping: () => {
         // Only after the handshake, and never counted against the caller's limit.
-        if (this.helloWaiter || this.ended) return;
+        if (this.hello.waiting || this.ended) return;
         const id = this.allocateId();
-        const entry: PendingCall = {
-          resolve: () => {},
-          reject: () => {},
-          route: PING_ROUTE,
-          timer: undefined,
-          removeAbortListener: undefined,
-        };
-        this.pings.add(id);
-        this.pending.set(id, entry);
+        this.pending.add(id, { kind: 'ping' });
         this.link.send(encode([MessageType.REQUEST, id, PING_METHOD, []]));
       },
       unresponsive: (silentMs) => this.options.onUnresponsive?.(silentMs),
@@ -222,75 +191,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   }
 
   async handshake(timeoutMs: number): Promise<void> {
-    const answer = await new Promise<unknown>((resolve, reject) => {
-      if (this.refusal) return reject(this.refusal);
-      // 0 (or more than a timer holds) means no timeout, as for calls.
-      const timer =
-        timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS
-          ? setTimeout(() => {
-              reject(new ProcwireError(ErrorCode.TIMEOUT, `no procwire handshake answer within ${timeoutMs} ms`));
-            }, timeoutMs)
-          : undefined;
-      this.helloWaiter = {
-        resolve: (hello) => {
-          clearTimeout(timer);
-          resolve(hello);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      void this.closed.then((error) => {
-        clearTimeout(timer);
-        reject(this.refusal ?? error ?? new ProcwireError(ErrorCode.CLOSED, 'closed during the handshake'));
-      });
-      // This side's limits, so the server never sends a reply, item or event past them.
-      const { maxFrameBytes, maxDepth, maxElements } = limitsOf(this.link.capabilities);
-      this.link.send(
-        encode([
-          MessageType.HELLO,
-          { procwire: PROTOCOL_VERSION, channel: this.channel.name, version: this.channel.version, maxFrameBytes, maxDepth, maxElements },
-        ]),
-      );
-    }).catch((error: unknown) => {
-      this.link.destroy();
-      throw error;
-    });
-    const hello = answer as { procwire?: unknown; channel?: unknown; version?: unknown; role?: unknown };
-    let mismatch: ProcwireError | undefined;
-    if (hello.procwire !== PROTOCOL_VERSION) {
-      mismatch = new ProcwireError(
-        ErrorCode.PROTOCOL,
-        `the server speaks procwire protocol ${describePeerValue(hello.procwire)}, this client speaks ${PROTOCOL_VERSION}`,
-      );
-    } else if (hello.channel !== this.channel.name) {
-      mismatch = new ProcwireError(
-        ErrorCode.CHANNEL_MISMATCH,
-        `the server serves channel ${describePeerValue(hello.channel)}, this client expects ${this.channel.name}`,
-        { data: { server: hello.channel, client: this.channel.name } },
-      );
-    } else if (hello.version !== this.channel.version) {
-      mismatch = new ProcwireError(
-        ErrorCode.VERSION_MISMATCH,
-        `the server serves ${this.channel.name} version ${describePeerValue(hello.version)}, this client expects version ${this.channel.version}`,
-        { data: { server: hello.version, client: this.channel.version } },
-      );
-    }
-    // Only a server's answer says role "server"; the client's own hello does
-    // not, so an endpoint that echoes what it is sent is told apart.
-    if (!mismatch && hello.role !== 'server') {
-      mismatch = new ProcwireError(
-        ErrorCode.PROTOCOL,
-        'the endpoint answered the procwire handshake with a hello that does not say role "server", as only the client\'s own hello does (does it echo what it is sent?); it is not a procwire server',
-      );
-    }
-    if (mismatch) {
-      this.link.destroy();
-      throw mismatch;
-    }
+    const hello = await this.hello.run(timeoutMs, this.closed);
     // Never send a frame the server would refuse: it would have to drop the connection.
-    this.sendLimits = strictestLimits(this.sendLimits, announcedLimits(hello as Record<string, unknown>));
+    this.sendLimits = strictestLimits(this.sendLimits, announcedLimits(hello));
   }
 
   // ---------------------------------------------------------------- rpc
@@ -315,7 +218,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     const refusal = checkOutgoing(frame, this.sendLimits);
     if (refusal) return Promise.reject(refusalError(refusal, `request to ${route.wireName}`, frame.length, ErrorCode.INVALID_ARGUMENT));
     return new Promise<unknown>((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, route, timer: undefined, removeAbortListener: undefined };
+      const entry: PendingCall = { kind: 'call', resolve, reject, route, timer: undefined, removeAbortListener: undefined };
       if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
         entry.timer = setTimeout(() => {
           this.abandon(id, new ProcwireError(ErrorCode.TIMEOUT, `${route.wireName} timed out after ${timeoutMs} ms`));
@@ -327,7 +230,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
           this.abandon(id, new ProcwireError(ErrorCode.CANCELLED, `${route.wireName} was cancelled`, { cause: signal.reason })),
         );
       }
-      this.pending.set(id, entry);
+      this.pending.add(id, entry);
       // Lent until the call settles: an answer means the server has read it all; abandon() copies.
       sendEncoded(this.link, frame, true);
     });
@@ -335,34 +238,25 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   /** Whether the caller's calls and streams (heartbeat pings aside) are at maxPendingCalls. */
   private get atPendingLimit(): boolean {
-    return this.pending.size - this.pings.size + this.streams.size >= this.maxPendingCalls;
+    return this.pending.calls + this.streams.size >= this.maxPendingCalls;
   }
 
   /** Gives up on a call locally and tells the server to stop its handler. */
   private abandon(id: number, error: ProcwireError): void {
-    const entry = this.settle(id);
-    if (!entry) return;
+    const entry = this.pending.take(id);
+    if (entry?.kind !== 'call') return;
     this.link.send(encode([MessageType.CANCEL, id]));
     // The caller may reuse its input once the call settles: the link must stop reading it.
     this.link.copyLent?.();
     entry.reject(error);
   }
 
-  private settle(id: number): PendingCall | undefined {
-    const entry = this.pending.get(id);
-    if (!entry) return undefined;
-    this.pending.delete(id);
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.removeAbortListener?.();
-    return entry;
-  }
-
   private onResponse(message: unknown[]): void {
     const [, id, error, result] = message;
     if (message.length !== 4 || typeof id !== 'number') return this.report('malformed response');
-    const entry = this.settle(id);
+    const entry = this.pending.take(id);
     if (!entry) return; // answer to a call already timed out or cancelled
-    if (this.pings.delete(id)) return; // any answer, even an error from a server of another kind, is a sign of life
+    if (entry.kind === 'ping') return; // any answer, even an error from a server of another kind, is a sign of life
     if (error !== null && error !== undefined) return entry.reject(errorFromWire(error));
     const schema = this.received.get(entry.route);
     if (!schema) return entry.resolve(result);
@@ -425,27 +319,18 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   // -------------------------------------------------------------- events
 
   on(event: string, listener: (payload: unknown) => void): this {
-    this.checkEvent(event);
-    this.emitter.on(event, listener);
+    this.events.on(event, listener);
     return this;
   }
 
   once(event: string, listener: (payload: unknown) => void): this {
-    this.checkEvent(event);
-    this.emitter.once(event, listener);
+    this.events.once(event, listener);
     return this;
   }
 
   off(event: string, listener?: (payload: unknown) => void): this {
-    this.emitter.off(event, listener);
+    this.events.off(event, listener);
     return this;
-  }
-
-  private checkEvent(event: string): void {
-    const route = this.routes.get(`${this.channel.name}.${event}`);
-    if (route?.kind !== 'event') {
-      throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `channel ${this.channel.name} declares no event "${event}"`);
-    }
   }
 
   private onNotification(message: unknown[]): void {
@@ -455,60 +340,13 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     }
     const route = this.routes.get(method);
     if (route?.kind !== 'event') return this.report(`unknown event ${method}`);
-    if (this.emitter.listenerCount(route.name) === 0) return;
-    const schema = this.received.get(route);
-    let checked: Validation | Promise<Validation> | { readonly threw: unknown };
-    if (!schema) checked = { ok: true, value: params[0] };
-    else {
-      try {
-        checked = validate(schema, params[0]);
-      } catch (threw) {
-        checked = { threw };
-      }
-    }
-    // Delivery order is arrival order: behind an event whose schema is
-    // asynchronous, the events after it wait (their validation runs meanwhile).
-    if (this.eventQueue.length === 0 && !(checked instanceof Promise)) return this.deliverEvent(route, checked);
-    // A rejection is caught at once: it may wait behind other events, and unhandled it would end the process.
-    this.eventQueue.push({ route, checked: checked instanceof Promise ? checked.catch((threw: unknown) => ({ threw })) : checked });
-    if (this.eventQueue.length === 1) void this.deliverQueuedEvents();
-  }
-
-  private async deliverQueuedEvents(): Promise<void> {
-    while (this.eventQueue.length > 0) {
-      const { route, checked } = this.eventQueue[0]!;
-      const outcome = await checked;
-      this.eventQueue.shift();
-      this.deliverEvent(route, outcome);
-    }
-  }
-
-  private deliverEvent(route: Route, checked: Validation | { readonly threw: unknown }): void {
-    if ('threw' in checked) {
-      return this.reportError(schemaThrew(`event ${route.wireName}`, checked.threw));
-    }
-    if (checked.ok) {
-      try {
-        this.emitter.emit(route.name, checked.value);
-      } catch (error) {
-        // A listener's bug surfaces as an uncaught exception, as in any
-        // EventEmitter, but from its own task: the link's read loop and the
-        // messages queued behind this one must not be torn down by it.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-      return;
-    }
-    this.reportError(
-      new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid payload for event ${route.wireName}: ${describeIssues(checked.issues)}`),
-    );
+    this.events.receive(route, params[0]);
   }
 
   // ------------------------------------------------------------ incoming
 
   private readonly onUndecodable = (error: Error, frame?: Buffer, start?: number, end?: number): void => {
-    if (this.helloWaiter) return this.failHandshake();
+    if (this.hello.waiting) return this.hello.fail();
     this.report(`undecodable frame: ${error.message}`);
     const message = frame ? peekMessage(frame, start, end) : undefined;
     if (message) this.failDropped(message.type, message.id, error);
@@ -521,8 +359,8 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         ? cause
         : new ProcwireError(ErrorCode.PROTOCOL, `a message from the server could not be decoded: ${cause.message}`, { cause });
     if (type === MessageType.RESPONSE) {
-      this.settle(id)?.reject(error);
-      this.pings.delete(id);
+      const entry = this.pending.take(id);
+      if (entry?.kind === 'call') entry.reject(error);
       return;
     }
     if (type !== MessageType.STREAM_ITEM && type !== MessageType.STREAM_END) return;
@@ -534,36 +372,14 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     stream.onEnd(error);
   }
 
-  /** The first thing a procwire server sends (but events) is its hello; anything else means another protocol. */
-  private failHandshake(): void {
-    const waiter = this.helloWaiter!;
-    this.helloWaiter = undefined;
-    this.link.destroy();
-    waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'the endpoint did not answer the procwire handshake; is it a procwire server?'));
-  }
-
-  /** The server will not serve this connection and says why (PROTOCOL.md, 5.1). */
-  private refused(params: unknown): void {
-    // It may come before handshake() started waiting (a link that delivers
-    // what arrived early as soon as it starts): then handshake() finds it.
-    const waiter = this.helloWaiter;
-    this.helloWaiter = undefined;
-    const reason = Array.isArray(params) ? (params[0] as { code?: unknown; message?: unknown } | undefined) : undefined;
-    const code = reason?.code === ErrorCode.TOO_MANY_CONNECTIONS ? ErrorCode.TOO_MANY_CONNECTIONS : ErrorCode.ACCESS_DENIED;
-    const text = typeof reason?.message === 'string' ? reason.message.slice(0, 1000) : 'the server refused the connection';
-    this.refusal = new ProcwireError(code, `the server refused the connection: ${text}`);
-    this.link.destroy();
-    waiter?.reject(this.refusal);
-  }
-
   private readonly onMessage = (message: unknown): boolean | void => {
     if (this.link.closed) return false;
     const first = Array.isArray(message) ? message[0] : undefined;
     // Events may precede the hello: a server sends them to every connection,
     // even one whose hello it has not read yet.
-    if (this.helloWaiter && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) return this.failHandshake();
-    if (!this.helloDone && first === MessageType.NOTIFICATION && (message as unknown[])[1] === REFUSED_NOTIFICATION) {
-      return this.refused((message as unknown[])[2]);
+    if (this.hello.waiting && first !== MessageType.HELLO && first !== MessageType.NOTIFICATION) return this.hello.fail();
+    if (!this.hello.done && first === MessageType.NOTIFICATION && (message as unknown[])[1] === REFUSED_NOTIFICATION) {
+      return this.hello.refused((message as unknown[])[2]);
     }
     if (!Array.isArray(message)) return this.report('a message must be an array');
     switch (message[0]) {
@@ -584,15 +400,9 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
         this.streams.delete(id);
         return stream.onEnd(error === null || error === undefined ? undefined : errorFromWire(error));
       }
-      case MessageType.HELLO: {
-        this.helloDone = true;
-        const waiter = this.helloWaiter;
-        this.helloWaiter = undefined;
-        if (!waiter) return this.report('unexpected hello');
-        if (typeof message[1] === 'object' && message[1] !== null) return waiter.resolve(message[1]);
-        this.link.destroy();
-        return waiter.reject(new ProcwireError(ErrorCode.PROTOCOL, 'malformed hello from the server'));
-      }
+      case MessageType.HELLO:
+        if (!this.hello.onHello(message[1])) this.report('unexpected hello');
+        return;
       default:
         return this.report(`unexpected message type ${describePeerValue(message[0])}`);
     }
@@ -611,8 +421,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
 
   private failEverything(error: ProcwireError): void {
     this.heartbeat?.stop();
-    this.pings.clear();
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(error);
+    this.pending.rejectAll(error);
     for (const stream of this.streams.values()) stream.onEnd(error);
     this.streams.clear();
   }
@@ -647,7 +456,4 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     return this.close();
   }
 }
-
-/** The route a heartbeat ping is filed under while it waits (never validated: its answer is discarded). */
-const PING_ROUTE: Route = { kind: 'rpc', name: PING_METHOD, wireName: PING_METHOD } as Route;
 

@@ -6,6 +6,8 @@ import { DEFAULT_MAX_PENDING_CALLS } from './serverLimits.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/** Longer timeouts than Node timers can hold mean "no timeout". */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The checks of option values shared by clients and servers. connect() and

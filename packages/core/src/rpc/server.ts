@@ -1,4 +1,5 @@
 import { isChannel } from '../contract/defineChannel.js';
+import { schemaThrew } from '../contract/validate.js';
 import type { Channel, EventInput, EventName, Handlers, PeerInfo } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
@@ -282,6 +283,11 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     if (!ctx.isAborted) this.options.onHandlerError?.(error, { method: ctx.method, peer: ctx.peer });
     if (error instanceof ProcwireError || this.options.exposeHandlerErrors !== false) return toProcwireError(error);
     return new ProcwireError(ErrorCode.HANDLER_ERROR, GENERIC_HANDLER_ERROR_MESSAGE, { cause: error });
+  }
+
+  inputSchemaThrew(route: Route, cause: unknown): ProcwireError {
+    // What a schema's own code threw is kept from the caller as a handler's error is.
+    return schemaThrew(`the input of ${route.wireName}`, cause, ErrorCode.INVALID_INPUT, this.options.exposeHandlerErrors !== false);
   }
 
   reportProtocolError(error: ProcwireError | string, peer: PeerInfo): void {

@@ -8,7 +8,7 @@ import { encode } from '../wire/codec.js';
 import { encodeFor, sendEncoded, type EncodedFrame } from '../wire/gather.js';
 import { decodeFrames } from '../wire/decodeFrames.js';
 import { MAX_MSGID, MessageType, PING_METHOD, PROTOCOL_VERSION } from '../wire/constants.js';
-import { errorForWire, toProcwireError } from '../wire/errors.js';
+import { errorForWire } from '../wire/errors.js';
 import { announcedLimits, limitsOf, strictestLimits, type FrameLimits } from '../wire/limits.js';
 import { checkOutgoing, refusalError, refusalFor, type FrameShape } from '../wire/outgoing.js';
 import { peekMessage } from '../wire/peek.js';
@@ -27,6 +27,8 @@ export interface ServerConnectionHost {
   readonly limits: ServerLimits;
   /** What the caller is told of an error its handler threw (the server's exposeHandlerErrors option). */
   handlerError(error: unknown, ctx: CallContext): ProcwireError;
+  /** What the caller is told when a method's input schema threw or rejected: INVALID_INPUT. */
+  inputSchemaThrew(route: Route, cause: unknown): ProcwireError;
   /** The connection's backlog passed maxSendQueueBytes: the server drops it. */
   sendQueueOverflow(connection: ServerConnection): void;
   /**
@@ -185,7 +187,7 @@ export class ServerConnection {
     if (!Array.isArray(message)) return this.protocolError('a message must be an array');
     switch (message[0]) {
       case MessageType.REQUEST:
-        return this.onRequest(message);
+        return this.taking(message, () => this.onRequest(message));
       case MessageType.NOTIFICATION:
         // Clients send no events in procwire's model; msgpack-rpc clients may
         // send notifications of their own (pynvim's nvim_set_client_info).
@@ -195,13 +197,38 @@ export class ServerConnection {
       case MessageType.CANCEL:
         return this.onCancel(message);
       case MessageType.STREAM_OPEN:
-        return this.onStreamOpen(message);
+        return this.taking(message, () => this.onStreamOpen(message));
       case MessageType.STREAM_CREDIT:
         return this.onCredit(message);
       default:
         return this.protocolError(`unexpected message type ${describePeerValue(message[0])}`);
     }
   };
+
+  /**
+   * Takes a request or stream open. Whatever throws while it is taken (a
+   * callback of the server's own options, say) answers its id with a typed
+   * error: it must not escape into the link, which would drop the connection.
+   */
+  private taking(message: unknown[], take: () => void): void {
+    try {
+      take();
+    } catch (cause) {
+      const id = message[1];
+      if (!isMsgid(id) || this.closed) return;
+      const error =
+        cause instanceof ProcwireError
+          ? cause
+          : new ProcwireError(ErrorCode.HANDLER_ERROR, 'the server failed while taking the call', { cause });
+      if (message[0] === MessageType.REQUEST) {
+        if (this.calls.delete(id)) this.checkIdle();
+        return this.respondError(id, error);
+      }
+      const stream = this.streams.get(id);
+      if (stream) stream.fail(error);
+      else this.endStreamEarly(id, error);
+    }
+  }
 
   private onHello(message: unknown[]): void {
     const hello = message[1] as { procwire?: unknown } | undefined;
@@ -251,11 +278,16 @@ export class ServerConnection {
     const ctx = new CallContext(this.link.peer, method);
     this.calls.set(id, ctx);
     if (!this.host.validateInput) return this.runHandler(id, route, input, ctx);
-    const checked = validate(route.input, input);
+    let checked: Validation | Promise<Validation>;
+    try {
+      checked = validate(route.input, input);
+    } catch (cause) {
+      return this.finishCall(id, ctx, undefined, this.host.inputSchemaThrew(route, cause));
+    }
     if (checked instanceof Promise) {
       checked.then(
         (v) => this.afterValidation(id, route, v, ctx),
-        (e) => this.finishCall(id, ctx, undefined, toProcwireError(e)),
+        (cause: unknown) => this.finishCall(id, ctx, undefined, this.host.inputSchemaThrew(route, cause)),
       );
     } else {
       this.afterValidation(id, route, checked, ctx);
@@ -400,8 +432,13 @@ export class ServerConnection {
       stream.start(() => this.host.handlers[route.name]!(checked.value, ctx));
     };
     if (!this.host.validateInput) return start({ ok: true, value: input });
-    const checked = validate(route.input, input);
-    if (checked instanceof Promise) checked.then(start, (e) => stream.fail(toProcwireError(e)));
+    let checked: Validation | Promise<Validation>;
+    try {
+      checked = validate(route.input, input);
+    } catch (cause) {
+      return stream.fail(this.host.inputSchemaThrew(route, cause));
+    }
+    if (checked instanceof Promise) checked.then(start, (cause: unknown) => stream.fail(this.host.inputSchemaThrew(route, cause)));
     else start(checked);
   }
 

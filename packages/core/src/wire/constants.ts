@@ -46,6 +46,6 @@ export const ACCEPTED_EXTENSION_TYPES: ReadonlySet<number> = new Set([-1]);
  */
 export const RESERVED_METHOD_PREFIX = '$/';
 /** Notification a server sends before hanging up on a connection it will not serve: [2, "$/refused", [{code, message}]]. */
-export const REFUSED_NOTIFICATION = '$/refused';
+export const REFUSED_NOTIFICATION = `${RESERVED_METHOD_PREFIX}refused` as const;
 /** Request a client sends to check that its server still answers: [0, msgid, "$/ping", []]. */
-export const PING_METHOD = '$/ping';
+export const PING_METHOD = `${RESERVED_METHOD_PREFIX}ping` as const;
