@@ -1,6 +1,6 @@
 /**
  * Incomplete transport handshakes on fifo:, mq: and shm: are bounded like
- * tcp:'s (internal/handshakeGate.ts): per listener at most 64 connections
+ * tcp:'s (handshake/gate.ts): per listener at most 64 connections
  * in their handshake at once, each for at most 5 s. For each transport, 100
  * raw clients start a handshake and stall (test/fixtures/gateAttacks.ts)
  * against a server in its own process (test/fixtures/gateServer.ts): 64 are

@@ -18,10 +18,10 @@ import { createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { native } from '@procwire/native';
-import { parseEndpoint } from './internal/endpoint.js';
-import { removeGroupEndpointDir } from './internal/runtimeDir.js';
-import { controlPath, groupControlPath } from './mqueue.js';
-import { groupRendezvousPath, rendezvousPath } from './shm.js';
+import { parseEndpoint } from './endpoint.js';
+import { removeGroupEndpointDir } from './names/runtimeDir.js';
+import { controlPath, groupControlPath } from './mq/index.js';
+import { groupRendezvousPath, rendezvousPath } from './shm/index.js';
 
 export interface NamedObject {
   /** What it is. */

@@ -1,14 +1,15 @@
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoint.js';
-import type { Transport } from './internal/transport.js';
-import { fifoTransport } from './fifo.js';
-import { mailslotTransport } from './mailslot.js';
-import { mqueueTransport } from './mqueue.js';
-import { npipeTransport } from './npipe.js';
-import { pipeTransport } from './pipe.js';
-import { shmTransport } from './shm.js';
-import { socketPairTransport } from './socketPair.js';
-import { tcpTransport, unixTransport } from './socket.js';
+import { invalidEndpoint, parseEndpoint, type Endpoint } from './endpoint.js';
+import type { Transport } from './transport.js';
+import { fifoTransport } from './fifo/index.js';
+import { mailslotTransport } from './mailslot/index.js';
+import { mqueueTransport } from './mq/index.js';
+import { npipeTransport } from './npipe/index.js';
+import { pipeTransport } from './pipe/index.js';
+import { shmTransport } from './shm/index.js';
+import { socketPairTransport } from './socketpair/index.js';
+import { tcpTransport } from './tcp/index.js';
+import { unixTransport } from './unix/index.js';
 
 const transports = new Map<string, Transport>();
 

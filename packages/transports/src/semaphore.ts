@@ -51,7 +51,7 @@ import {
   semaphorePaths,
   type FileIdentity,
   type SemaphorePaths,
-} from './internal/semaphoreFiles.js';
+} from './semaphoreFiles.js';
 
 /**
  * How often a waiter retries without being rung: the longest a permit freed

@@ -15,11 +15,10 @@ import {
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
-import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
 import { checkReconnect, reconnectingClient, type ReconnectOptions } from './reconnect.js';
-import { checkConnectOptions, checkServeOptions } from './internal/options.js';
-import { isPermanent } from './internal/permanent.js';
-import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
+import { checkConnectOptions, checkServeOptions, rejectTcpOnlyOptions } from './options.js';
+import { isPermanent } from './links/permanent.js';
+import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './transport.js';
 import { closeOnSignals } from './signals.js';
 
 export interface ServeOptions extends ServerOptions {

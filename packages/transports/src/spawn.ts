@@ -10,14 +10,13 @@ import {
   type Client,
   type Link,
 } from '@procwire/core';
-import { interceptLink } from './internal/interceptLink.js';
-import { PARENT_PID_ENV } from './internal/parentDeath.js';
-import type { WorkerWiring } from './internal/workerWiring.js';
-import { pipeWiring } from './pipe.js';
-import { socketPairWiring } from './socketPair.js';
+import { interceptLink } from './links/interceptLink.js';
+import { PARENT_PID_ENV } from './inherited/parentDeath.js';
+import type { WorkerWiring } from './inherited/workerWiring.js';
+import { pipeWiring } from './pipe/index.js';
+import { socketPairWiring } from './socketpair/index.js';
 import type { ConnectOptions } from './serve.js';
-import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
-import { checkConnectOptions, checkSpawnOptions } from './internal/options.js';
+import { checkConnectOptions, checkSpawnOptions, rejectTcpOnlyOptions } from './options.js';
 
 export interface SpawnOptions extends ConnectOptions {
   /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */

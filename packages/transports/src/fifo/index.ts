@@ -16,7 +16,7 @@
  *   that dies mid-frame costs only its own connection.
  * - Handshake: from its request until its first frame arrives (it has
  *   opened its side), a connection holds a slot of the listener's
- *   HandshakeGate (internal/handshakeGate.ts): one that takes longer than
+ *   HandshakeGate (handshake/gate.ts): one that takes longer than
  *   5 s is dropped, and while 64 are that far a new request is refused at
  *   once (its pair's names removed, so its client fails at once). Both
  *   reach `onRefused` (TIMEOUT, TOO_MANY_CONNECTIONS); the server removes
@@ -44,14 +44,14 @@ import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native } from '@procwire/native';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { connectWithRetry } from './internal/connectRetry.js';
-import { admitHandshake } from './internal/handshakeAdmission.js';
-import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from './internal/handshakeGate.js';
-import { checkFrameLimits } from './internal/options.js';
-import { interceptLink } from './internal/interceptLink.js';
-import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from './internal/ownedNames.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+import { invalidEndpoint, type Endpoint } from '../endpoint.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { admitHandshake } from '../handshake/admission.js';
+import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from '../handshake/gate.js';
+import { checkFrameLimits } from '../options.js';
+import { interceptLink } from '../links/interceptLink.js';
+import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from '../names/ownedNames.js';
+import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
 /** A connection request: protocol tag and the client's id. */

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { ShmLink } from './shmLink.js';
+import type { ShmLink } from './link.js';
 
 /**
  * How a shm: link waits for its peer. `spin`: poll the ring for up to

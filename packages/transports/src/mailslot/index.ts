@@ -9,7 +9,7 @@
  *   current user. Each message carries one chunk of a frame: a chunk byte, on
  *   the server's mailslot the sender's 16-byte id, then payload (at most
  *   MESSAGE_BYTES in all), so frames up to the frame limit travel; the small
- *   frames of one tick share a message (see internal/messageLink.ts).
+ *   frames of one tick share a message (see links/messageLink.ts).
  * - Liveness: a mailslot cannot tell that its reader or writer died (under
  *   Wine a write to a vanished reader even succeeds). So each connection
  *   also holds a named-pipe connection to the server's control pipe
@@ -26,13 +26,13 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { windowsNative, type MailslotReader, type MailslotWriter } from '@procwire/native';
-import { connectWithRetry } from './internal/connectRetry.js';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { MessageLink, type MessageWriter } from './internal/messageLink.js';
-import { EarlyArrivals } from './internal/earlyArrivals.js';
-import { readFirstLine } from './internal/firstLine.js';
-import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { invalidEndpoint, type Endpoint } from '../endpoint.js';
+import { MessageLink, type MessageWriter } from '../links/messageLink.js';
+import { EarlyArrivals } from '../links/earlyArrivals.js';
+import { readFirstLine } from '../handshake/firstLine.js';
+import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
+import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/mailslot\/([A-Za-z0-9._-]{1,200})$/;
 const ID_BYTES = 16;

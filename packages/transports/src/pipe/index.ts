@@ -19,10 +19,10 @@
 import { Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { native } from '@procwire/native';
-import type { Endpoint } from './internal/endpoint.js';
-import { inheritedLinkAcceptor } from './internal/inheritedAcceptor.js';
-import type { ListenOptions, Transport } from './internal/transport.js';
-import { FIRST_WORKER_FD, type WorkerWiring } from './internal/workerWiring.js';
+import type { Endpoint } from '../endpoint.js';
+import { inheritedLinkAcceptor } from '../inherited/acceptor.js';
+import type { ListenOptions, Transport } from '../transport.js';
+import { FIRST_WORKER_FD, type WorkerWiring } from '../inherited/workerWiring.js';
 
 /** Environment variable through which spawn() tells the worker its two descriptors. */
 export const PIPE_FDS_ENV = 'PROCWIRE_PIPE_FDS';

@@ -6,7 +6,7 @@
  *   connect. Only the local machine (`.`) is accepted in the URL: a pipe
  *   server never serves remote clients.
  * - Access: the server's pipe instances are created by the native addon
- *   (internal/pipeListener.ts) with a DACL that admits only the current
+ *   (windows/pipeListener.ts) with a DACL that admits only the current
  *   user, and refuse remote clients; Node's own listen() would give them
  *   Windows' default descriptor, which lets Everyone read.
  * - Data path: Node's own `net` (libuv's overlapped pipe I/O); each
@@ -22,11 +22,11 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
-import { connectWithRetry } from './internal/connectRetry.js';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { EarlyArrivals } from './internal/earlyArrivals.js';
-import { listenOwnerOnlyPipe } from './internal/pipeListener.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { invalidEndpoint, type Endpoint } from '../endpoint.js';
+import { EarlyArrivals } from '../links/earlyArrivals.js';
+import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
+import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/pipe\/([A-Za-z0-9._-]{1,200})$/;
 

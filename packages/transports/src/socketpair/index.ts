@@ -17,10 +17,10 @@
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createStreamLink, ErrorCode, ProcwireError, type LinkAcceptor } from '@procwire/core';
-import type { Endpoint } from './internal/endpoint.js';
-import type { ListenOptions, Transport } from './internal/transport.js';
-import { inheritedLinkAcceptor } from './internal/inheritedAcceptor.js';
-import { FIRST_WORKER_FD, type WorkerWiring } from './internal/workerWiring.js';
+import type { Endpoint } from '../endpoint.js';
+import type { ListenOptions, Transport } from '../transport.js';
+import { inheritedLinkAcceptor } from '../inherited/acceptor.js';
+import { FIRST_WORKER_FD, type WorkerWiring } from '../inherited/workerWiring.js';
 
 /** Environment variable through which spawn() tells the worker its descriptor. */
 export const SOCKETPAIR_FD_ENV = 'PROCWIRE_SOCKETPAIR_FD';

@@ -2,7 +2,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { invalidEndpoint, MAX_UNIX_PATH_BYTES } from './endpoint.js';
+import { invalidEndpoint, MAX_UNIX_PATH_BYTES } from '../endpoint.js';
 import { describeOwner, directoryMode, inGroup, ownedByAnother, ownUid } from './ownedNames.js';
 
 /**

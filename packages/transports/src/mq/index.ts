@@ -21,7 +21,7 @@
  *   (someone answers), while the queue and socket file left by a crashed
  *   server (connect refused) are removed and created afresh.
  * - Handshake: a control connection must send its hello line within 5 s
- *   and at most 64 may be waiting to do so (internal/handshakeGate.ts); past
+ *   and at most 64 may be waiting to do so (handshake/gate.ts); past
  *   that a new one is closed at once. Both refusals reach `onRefused`
  *   (TOO_MANY_CONNECTIONS, TIMEOUT).
  * - Ordering: frames arrive in the order they were sent, per connection.
@@ -48,13 +48,13 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { fchmodSync, fchownSync } from 'node:fs';
 import { ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native, type PeerCredentials } from '@procwire/native';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { connectWithRetry } from './internal/connectRetry.js';
-import { EarlyArrivals } from './internal/earlyArrivals.js';
-import { readFirstLine } from './internal/firstLine.js';
-import { admitHandshake } from './internal/handshakeAdmission.js';
-import { HandshakeGate } from './internal/handshakeGate.js';
-import { checkAccess, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import { invalidEndpoint, type Endpoint } from '../endpoint.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { EarlyArrivals } from '../links/earlyArrivals.js';
+import { readFirstLine } from '../handshake/firstLine.js';
+import { admitHandshake } from '../handshake/admission.js';
+import { HandshakeGate } from '../handshake/gate.js';
+import { checkAccess, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from '../names/ownedNames.js';
 import {
   groupEndpointDir,
   makeGroupEndpointDir,
@@ -65,14 +65,15 @@ import {
   reachPrivateOrGroup,
   removeGroupEndpointDir,
   unsharedServer,
-} from './internal/runtimeDir.js';
-import { listenOnFile, peerCredentialsOf, TEMPORARY_BIND_NAME } from './socket.js';
-import { checkFrameLimits } from './internal/options.js';
-import { handshakeLimitRefusal } from './internal/handshakeGate.js';
-import { markPermanent } from './internal/permanent.js';
-import { MessageLink } from './internal/messageLink.js';
-import { MqReader, MqWriter } from './internal/mqPorts.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+} from '../names/runtimeDir.js';
+import { peerCredentialsOf } from '../sockets/peerCredentials.js';
+import { listenOnFile, TEMPORARY_BIND_NAME } from '../sockets/socketFile.js';
+import { checkFrameLimits } from '../options.js';
+import { handshakeLimitRefusal } from '../handshake/gate.js';
+import { markPermanent } from '../links/permanent.js';
+import { MessageLink } from '../links/messageLink.js';
+import { MqReader, MqWriter } from './ports.js';
+import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const ID_BYTES = 16;
 const NAME = /^\/[A-Za-z0-9._-]{1,200}$/;

@@ -14,7 +14,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { HandshakeEnded, HandshakeMismatch, HandshakeReader } from './handshakeReader.js';
+import { HandshakeEnded, HandshakeMismatch, HandshakeReader } from '../handshake/reader.js';
 
 export const SECRET_VERSION = 1;
 export const CLIENT_MAGIC = Buffer.from([0xc1, 0x70, 0x77, 0x63]); // \xC1 p w c

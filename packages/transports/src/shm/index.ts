@@ -1,6 +1,6 @@
 /**
  * `shm:///name` — shared-memory rings (Linux here; Windows has the same
- * rings over a named file mapping, see internal/shmWindows.ts).
+ * rings over a named file mapping, see shm/windows.ts).
  *
  * Contract
  * - Rendezvous: the server listens on a Unix SOCK_SEQPACKET socket
@@ -23,7 +23,7 @@
  *   event loop waits on. A busy connection makes no system call per frame.
  * - Ordering: frames arrive in the order they were sent, per connection.
  * - Handshake: a rendezvous connection must say `PWSHM/1` within 5 s, and
- *   at most 64 may be waiting to do so (internal/handshakeGate.ts); past
+ *   at most 64 may be waiting to do so (handshake/gate.ts); past
  *   that a new one is closed at once. Both refusals reach `onRefused`
  *   (TOO_MANY_CONNECTIONS, TIMEOUT). Windows bounds its rendezvous pipe
  *   the same way.
@@ -51,14 +51,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, ProcwireError, resolveFrameLimits, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
+import { ErrorCode, ProcwireError, type resolveFrameLimits, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
 import { native, type FdWatcher, type ShmChannel } from '@procwire/native';
-import { connectWithRetry } from './internal/connectRetry.js';
-import { checkFrameLimits } from './internal/options.js';
-import { invalidEndpoint, type Endpoint } from './internal/endpoint.js';
-import { admitHandshake } from './internal/handshakeAdmission.js';
-import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from './internal/handshakeGate.js';
-import { checkAccess, objectMode, removeOnExit, unlinkIfOurs } from './internal/ownedNames.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { checkFrameLimits } from '../options.js';
+import { invalidEndpoint, type Endpoint } from '../endpoint.js';
+import { admitHandshake } from '../handshake/admission.js';
+import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from '../handshake/gate.js';
+import { checkAccess, objectMode, removeOnExit, unlinkIfOurs } from '../names/ownedNames.js';
 import {
   groupEndpointDir,
   makeGroupEndpointDir,
@@ -69,12 +69,12 @@ import {
   reachPrivateOrGroup,
   removeGroupEndpointDir,
   unsharedServer,
-} from './internal/runtimeDir.js';
-import { ShmLink } from './internal/shmLink.js';
-import { eventFdSignals } from './internal/shmSignals.js';
-import { connectWindows, listenWindows } from './internal/shmWindows.js';
-import { DEFAULT_SPIN_MICROS, MAX_SPIN_MICROS, resolveWaitPolicy, type WaitPolicy } from './internal/shmWait.js';
-import type { ConnectOptions, ListenOptions, Transport } from './internal/transport.js';
+} from '../names/runtimeDir.js';
+import { ShmLink } from './link.js';
+import { eventFdSignals } from './signals.js';
+import { connectWindows, listenWindows } from './windows.js';
+import { DEFAULT_SPIN_MICROS, MAX_SPIN_MICROS, resolveWaitPolicy, type WaitPolicy } from './wait.js';
+import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/([A-Za-z0-9._-]{1,200})$/;
 const HELLO = Buffer.from('PWSHM/1\n');

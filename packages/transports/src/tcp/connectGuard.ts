@@ -7,13 +7,13 @@
 import { createConnection, type Socket } from 'node:net';
 import type { Link, LinkEvents } from '@procwire/core';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { connectWithRetry } from './connectRetry.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshakeGate.js';
-import { interceptLink } from './interceptLink.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../handshake/gate.js';
+import { interceptLink } from '../links/interceptLink.js';
 import { loadSharedSecret } from './sharedSecretSource.js';
-import { isSecretServerHello, proveSecret, type ProveOptions } from './tcpSecret.js';
-import { connectTls, tlsClientPlan, tlsFailure, type TlsClientPlan } from './tcpTls.js';
-import type { ConnectOptions } from './transport.js';
+import { isSecretServerHello, proveSecret, type ProveOptions } from './secret.js';
+import { connectTls, tlsClientPlan, tlsFailure, type TlsClientPlan } from './tls.js';
+import type { ConnectOptions } from '../transport.js';
 
 export function needsTcpGuard(options: ConnectOptions): boolean {
   return options.secret !== undefined || options.tls !== undefined;

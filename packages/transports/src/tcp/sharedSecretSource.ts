@@ -1,8 +1,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { ownUid } from './ownedNames.js';
-import type { SharedSecret } from './transport.js';
+import { ownUid } from '../names/ownedNames.js';
+import type { SharedSecret } from '../transport.js';
 
 /** Shorter secrets are refused: 16 bytes of real randomness is the least an HMAC key should carry. */
 export const MIN_SECRET_BYTES = 16;

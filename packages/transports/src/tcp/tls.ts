@@ -17,7 +17,7 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import type { TlsClientOptions, TlsServerOptions } from './transport.js';
+import type { TlsClientOptions, TlsServerOptions } from '../transport.js';
 
 function refuse(why: string, cause?: unknown): ProcwireError {
   return new ProcwireError(ErrorCode.INVALID_ARGUMENT, `tls: ${why}`, cause === undefined ? undefined : { cause });

@@ -1,6 +1,6 @@
 import { ErrorCode, ProcwireError, type PeerInfo } from '@procwire/core';
-import type { HandshakeGate, HandshakeSlot } from './handshakeGate.js';
-import type { ListenOptions } from './transport.js';
+import type { HandshakeGate, HandshakeSlot } from './gate.js';
+import type { ListenOptions } from '../transport.js';
 
 /**
  * Puts one incoming connection attempt of a listener through its

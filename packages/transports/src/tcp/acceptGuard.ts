@@ -8,12 +8,12 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCode, ProcwireError, type PeerInfo } from '@procwire/core';
-import { admitHandshake } from './handshakeAdmission.js';
-import { HandshakeGate, type HandshakeSlot } from './handshakeGate.js';
+import { admitHandshake } from '../handshake/admission.js';
+import { HandshakeGate, type HandshakeSlot } from '../handshake/gate.js';
 import { loadSharedSecret } from './sharedSecretSource.js';
-import { answerSecret } from './tcpSecret.js';
-import { createTlsTcpServer } from './tcpTls.js';
-import type { ListenOptions } from './transport.js';
+import { answerSecret } from './secret.js';
+import { createTlsTcpServer } from './tls.js';
+import type { ListenOptions } from '../transport.js';
 
 export interface TcpAcceptGuard {
   /** The listening server (a tls.Server with TLS); the caller listens on it. */

@@ -9,8 +9,8 @@ import {
   type PeerInfo,
 } from '@procwire/core';
 import type { ShmChannel } from '@procwire/native';
-import type { ShmSignals } from './shmSignals.js';
-import { spinner, type WaitPolicy } from './shmWait.js';
+import type { ShmSignals } from './signals.js';
+import { spinner, type WaitPolicy } from './wait.js';
 
 /** Win32's ERROR_INVALID_DATA: how the Windows addon reports a corrupt ring. */
 const ERROR_INVALID_DATA = 13;

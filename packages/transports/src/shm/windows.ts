@@ -1,5 +1,5 @@
 /**
- * The Windows half of `shm:///name` (see shm.ts for the contract): the same
+ * The Windows half of `shm:///name` (see shm/index.ts for the contract): the same
  * rings (src/common/ring.h) in a named file mapping `Local\procwire-shm-<name>-<random>`
  * with named events as doorbells, all created by the addon for the current
  * user only. The rendezvous is a named pipe `\\.\pipe\procwire-shm-<name>`
@@ -12,17 +12,17 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
 import { windowsNative } from '@procwire/native';
-import { connectWithRetry } from './connectRetry.js';
-import { EarlyArrivals } from './earlyArrivals.js';
-import { readFirstLine } from './firstLine.js';
-import { admitHandshake } from './handshakeAdmission.js';
-import { checkFrameLimits } from './options.js';
-import { HandshakeGate, handshakeLimitRefusal } from './handshakeGate.js';
-import { listenOwnerOnlyPipe } from './pipeListener.js';
-import { ShmLink } from './shmLink.js';
-import { eventSignals } from './shmSignals.js';
-import type { WaitPolicy } from './shmWait.js';
-import type { ConnectOptions, ListenOptions } from './transport.js';
+import { connectWithRetry } from '../links/connectRetry.js';
+import { EarlyArrivals } from '../links/earlyArrivals.js';
+import { readFirstLine } from '../handshake/firstLine.js';
+import { admitHandshake } from '../handshake/admission.js';
+import { checkFrameLimits } from '../options.js';
+import { HandshakeGate, handshakeLimitRefusal } from '../handshake/gate.js';
+import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
+import { ShmLink } from './link.js';
+import { eventSignals } from './signals.js';
+import type { WaitPolicy } from './wait.js';
+import type { ConnectOptions, ListenOptions } from '../transport.js';
 
 const HELLO = 'PWSHM/1\n';
 const OFFER = /^PWSHM\/1 ([A-Za-z0-9._-]{1,200}) (\d{1,10})\n$/;

@@ -1,4 +1,4 @@
-import type { MessageWriter } from './messageLink.js';
+import type { MessageWriter } from '../links/messageLink.js';
 import { native, type FdWatcher } from '@procwire/native';
 
 /**

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import type { AccessMode } from './transport.js';
+import type { AccessMode } from '../transport.js';
 
 /**
  * Removes `path` only if it is still the file this process created (same
