@@ -1,6 +1,6 @@
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { invalidEndpoint, parseEndpoint, type Endpoint } from './endpoint.js';
-import type { Transport } from './transport.js';
+import type { Inherited, Transport } from './transport.js';
 import { fifoTransport } from './fifo/index.js';
 import { mailslotTransport } from './mailslot/index.js';
 import { mqueueTransport } from './mq/index.js';
@@ -19,6 +19,20 @@ export function registerTransport(transport: Transport): void {
 }
 
 for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport, mailslotTransport]) registerTransport(transport);
+
+/** The transport registered for `scheme`, wherever it runs; undefined when none is. */
+export function registeredTransport(scheme: string): Transport | undefined {
+  return transports.get(scheme);
+}
+
+/** The spawn-only transports (their schemes with the colon, as spawn's `via` names them). */
+export function inheritedTransports(): Map<string, Inherited> {
+  const found = new Map<string, Inherited>();
+  for (const transport of transports.values()) {
+    if (transport.inherited) found.set(`${transport.scheme}:`, transport.inherited);
+  }
+  return found;
+}
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {

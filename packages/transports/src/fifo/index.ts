@@ -1,7 +1,7 @@
 /**
  * `fifo:///dir/name` — named pipes (FIFOs) between unrelated processes.
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the server creates the well-known FIFO `/dir/name` (mode
  *   0600) and reads connection requests from it. A client creates its own
  *   pair `/dir/name.<id>.c2s` and `/dir/name.<id>.s2c` (0600), then writes
@@ -10,17 +10,13 @@
  *   connection's frames travel only on its own pair, so frames of different
  *   writers never interleave either (on one shared FIFO, large frames of two
  *   writers do). Both sides remove the pair's names once both have it open.
- * - Ordering: frames arrive in the order they were sent, per connection.
- * - Peer vanishes: the kernel closes the dead side's ends; the survivor reads
- *   end-of-file (or gets EPIPE writing) and its link closes at once. A writer
- *   that dies mid-frame costs only its own connection.
+ * - Peer vanishes: the survivor reads end-of-file (or gets EPIPE writing). A
+ *   writer that dies mid-frame costs only its own connection.
  * - Handshake: from its request until its first frame arrives (it has
  *   opened its side), a connection holds a slot of the listener's
- *   HandshakeGate (handshake/gate.ts): one that takes longer than
- *   5 s is dropped, and while 64 are that far a new request is refused at
- *   once (its pair's names removed, so its client fails at once). Both
- *   reach `onRefused` (TIMEOUT, TOO_MANY_CONNECTIONS); the server removes
- *   the names of every pair it dropped.
+ *   HandshakeGate; a request refused by it has its pair's names removed,
+ *   so its client fails at once, and the server removes the names of every
+ *   pair it dropped.
  * - Stale names: a well-known FIFO nobody reads (connect gives ENXIO) is
  *   replaced; one a live server reads gives ADDRESS_IN_USE. Names owned by
  *   another user, or that are not FIFOs, are refused (naming the owner),
@@ -52,6 +48,7 @@ import { checkFrameLimits } from '../options.js';
 import { interceptLink } from '../links/interceptLink.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from '../names/ownedNames.js';
 import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import { fifoNamedObjects } from './names.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
 /** A connection request: protocol tag and the client's id. */
@@ -402,6 +399,7 @@ export const fifoTransport: Transport = {
   scheme: 'fifo',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
   peerCredentials: true,
+  namedObjects: fifoNamedObjects,
   listen,
   connect,
 };

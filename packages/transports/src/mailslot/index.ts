@@ -1,7 +1,7 @@
 /**
  * `mailslot://./mailslot/name` — Windows mailslots.
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Mailslots are one-way and keep message boundaries, so a connection is a
  *   pair of them: the server reads `\\.\mailslot\name`; every client creates
  *   its own reply mailslot `\\.\mailslot\name.<id>` and writes to the
@@ -15,10 +15,8 @@
  *   also holds a named-pipe connection to the server's control pipe
  *   `\\.\pipe\procwire-mailslot-<name>`; it carries only the client's id and
  *   the server's acknowledgement, and when either process dies Windows
- *   breaks it and the survivor's link closes at once (pending calls reject
- *   with PEER_GONE). The control pipe is also the server's lock: a second
+ *   breaks it. The control pipe is also the server's lock: a second
  *   server gets ADDRESS_IN_USE.
- * - Ordering: frames arrive in the order they were sent, per connection.
  * - Cleanup: mailslot and pipe names vanish with their last handle; a killed
  *   process leaves nothing behind.
  */

@@ -1,7 +1,7 @@
 /**
  * `mq:///name` — POSIX message queues (Linux).
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the server creates the queue `/name` (mode 0600) and reads
  *   it; every client creates its own reply queue `/name.<id>` (0600) and
  *   writes to the server's. Each queue message carries one chunk of a frame:
@@ -15,16 +15,11 @@
  * - Liveness: message queues cannot tell that a peer died, so each
  *   connection also holds a Unix socket bound by the server in a private
  *   0700 directory (see controlPath). It carries only the client's id and the server's
- *   acknowledgement; when either process dies the kernel closes it, and the
- *   survivor's link closes at once (pending calls reject with PEER_GONE). The
+ *   acknowledgement; when either process dies the kernel closes it. The
  *   same socket is the server's lock: a second server gets ADDRESS_IN_USE
  *   (someone answers), while the queue and socket file left by a crashed
  *   server (connect refused) are removed and created afresh.
- * - Handshake: a control connection must send its hello line within 5 s
- *   and at most 64 may be waiting to do so (handshake/gate.ts); past
- *   that a new one is closed at once. Both refusals reach `onRefused`
- *   (TOO_MANY_CONNECTIONS, TIMEOUT).
- * - Ordering: frames arrive in the order they were sent, per connection.
+ * - Handshake: a control connection's hello line holds a HandshakeGate slot.
  * - Cleanup: the server removes its queue when it closes; a client removes
  *   its reply queue's name as soon as the server has opened it.
  * - Limits: when creating a queue hits a kernel limit, the error names it and
@@ -72,6 +67,7 @@ import { checkFrameLimits } from '../options.js';
 import { handshakeLimitRefusal } from '../handshake/gate.js';
 import { markPermanent } from '../links/permanent.js';
 import { MessageLink } from '../links/messageLink.js';
+import { controlName, controlPath, groupControlPath, mqNamedObjects } from './names.js';
 import { MqReader, MqWriter } from './ports.js';
 import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
 
@@ -96,23 +92,6 @@ function queueName(endpoint: Endpoint): string {
     join(groupDir, TEMPORARY_BIND_NAME),
   ]);
   return endpoint.path;
-}
-
-const controlName = (name: string) => `mq-${name.slice(1)}.sock`;
-
-/**
- * The Unix socket that is both the server's lock and every connection's
- * liveness wire: `<private runtime dir>/mq-<name>.sock`. (Not an abstract
- * name: Node 20 pads abstract names to 108 bytes and Node 22 does not, so
- * the two could not meet.)
- */
-export function controlPath(name: string): string {
-  return join(privateRuntimeDir(), controlName(name));
-}
-
-/** The control socket of a server with `access: 'group'`, in its group endpoint directory. */
-export function groupControlPath(name: string): string {
-  return join(groupEndpointDir('mq', name.slice(1)), 'sock');
 }
 
 /** Turns a failed mq_open into an error that says which limit and which setting. */
@@ -478,6 +457,7 @@ export const mqueueTransport: Transport = {
   scheme: 'mq',
   platforms: ['linux'],
   peerCredentials: true,
+  namedObjects: mqNamedObjects,
   listen,
   connect,
 };

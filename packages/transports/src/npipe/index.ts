@@ -1,7 +1,7 @@
 /**
  * `npipe://./pipe/name` — Windows named pipes (`\\.\pipe\name`).
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the server creates the pipe name and its instances; clients
  *   connect. Only the local machine (`.`) is accepted in the URL: a pipe
  *   server never serves remote clients.
@@ -13,8 +13,6 @@
  *   connection is a byte stream carrying frames back to back, as on a Unix
  *   socket. Named pipes have no half-close: a side that has ended its
  *   writing cannot be written to, so a link closes both directions at once.
- * - Peer vanishes: Windows breaks the pipe when the other process dies; the
- *   survivor's link closes at once (pending calls reject with PEER_GONE).
  * - A second server on a live name gets ADDRESS_IN_USE (the first
  *   instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE; Wine ignores
  *   that flag). Pipe names vanish with their last handle: nothing is ever

@@ -2,18 +2,15 @@
  * `pipe:` — two anonymous pipes (pipe(2)), one per direction, between a
  * parent and the worker it started with `spawn(channel, module, { via: 'pipe:' })`.
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the parent makes both pipes before spawning; the worker
  *   inherits its read end and its write end as the descriptors named in
  *   PROCWIRE_PIPE_FDS ("read,write") and serves on them with
  *   `serve(channel, 'pipe:', handlers)`. There is exactly one connection; the
  *   worker's server closes when it ends.
- * - Ordering: frames arrive in the order they were sent (each direction is
- *   one byte stream with one writer).
- * - Peer vanishes: the kernel closes the dead process's ends; the survivor
- *   reads end-of-file (or gets EPIPE writing), so its link closes at once and
- *   pending calls reject with PEER_GONE. A worker whose parent dies also gets
- *   SIGTERM from the kernel where Linux offers it (PR_SET_PDEATHSIG).
+ * - Peer vanishes: the survivor reads end-of-file (or gets EPIPE writing). A
+ *   worker whose parent dies also gets SIGTERM from the kernel where Linux
+ *   offers it (PR_SET_PDEATHSIG).
  * - Named objects: none.
  */
 import { Socket } from 'node:net';
@@ -35,7 +32,7 @@ function pipeLink(readFd: number, writeFd: number, peer: Link['peer'], limits: L
 }
 
 /** The parent's side: makes the two pipes and keeps the ends it uses. */
-export function pipeWiring(): WorkerWiring {
+function pipeWiring(): WorkerWiring {
   const [toWorkerRead, toWorkerWrite] = native.pipe();
   let fromWorker: [number, number];
   try {
@@ -106,6 +103,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
 export const pipeTransport: Transport = {
   scheme: 'pipe',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  inherited: { wiring: pipeWiring },
   listen,
   connect: async (endpoint) => {
     throw new ProcwireError(

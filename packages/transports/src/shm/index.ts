@@ -2,7 +2,7 @@
  * `shm:///name` — shared-memory rings (Linux here; Windows has the same
  * rings over a named file mapping, see shm/windows.ts).
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Rendezvous: the server listens on a Unix SOCK_SEQPACKET socket
  *   `<private runtime dir>/shm-<name>.sock` (mode 0600 in a 0700 directory of
  *   the user; see rendezvousPath). A client connects and says `PWSHM/1`; the
@@ -21,16 +21,11 @@
  * - Waking: a side that runs out of work spins for a while or sleeps (see
  *   WaitPolicy); sleeping, it asks the peer to ring its eventfd, which the
  *   event loop waits on. A busy connection makes no system call per frame.
- * - Ordering: frames arrive in the order they were sent, per connection.
- * - Handshake: a rendezvous connection must say `PWSHM/1` within 5 s, and
- *   at most 64 may be waiting to do so (handshake/gate.ts); past
- *   that a new one is closed at once. Both refusals reach `onRefused`
- *   (TOO_MANY_CONNECTIONS, TIMEOUT). Windows bounds its rendezvous pipe
- *   the same way.
+ * - Handshake: a rendezvous connection's `PWSHM/1` holds a HandshakeGate
+ *   slot; Windows bounds its rendezvous pipe the same way.
  * - Liveness: the rendezvous socket stays open for the life of the
- *   connection. When either process dies the kernel closes it and the
- *   survivor's link closes at once (pending calls reject with PEER_GONE),
- *   even if the peer died in the middle of writing a frame. A clean close
+ *   connection. When either process dies the kernel closes it, even if the
+ *   peer died in the middle of writing a frame. A clean close
  *   says goodbye on it after the last frame.
  * - The socket file is the server's lock: a second server gets
  *   ADDRESS_IN_USE; the file of a crashed server (connect refused) is
@@ -71,6 +66,7 @@ import {
   unsharedServer,
 } from '../names/runtimeDir.js';
 import { ShmLink } from './link.js';
+import { groupRendezvousPath, rendezvousName, rendezvousPath, shmNamedObjects } from './names.js';
 import { eventFdSignals } from './signals.js';
 import { connectWindows, listenWindows } from './windows.js';
 import { DEFAULT_SPIN_MICROS, MAX_SPIN_MICROS, resolveWaitPolicy, type WaitPolicy } from './wait.js';
@@ -135,19 +131,8 @@ function integerOption(url: string, key: string, value: string, min: number, max
   return number;
 }
 
-/** `<private runtime dir>/shm-<name>.sock`: the rendezvous and the server's lock. */
-export function rendezvousPath(name: string): string {
-  return join(privateRuntimeDir(), rendezvousName(name));
-}
-
-const rendezvousName = (name: string) => `shm-${name}.sock`;
 /** Random bytes (hex in the name) of the temporary name bindRendezvous binds at first. */
 const BIND_SUFFIX_BYTES = 6;
-
-/** The rendezvous of a server with `access: 'group'`, in its group endpoint directory. */
-export function groupRendezvousPath(name: string): string {
-  return join(groupEndpointDir('shm', name), 'sock');
-}
 
 function segmentBytes(ringBytes: number): number {
   return 2 * (RING_HEADER_BYTES + ringBytes);
@@ -502,6 +487,7 @@ export const shmTransport: Transport = {
   scheme: 'shm',
   platforms: ['linux', 'win32'],
   peerCredentials: process.platform === 'linux',
+  namedObjects: shmNamedObjects,
   listen: (endpoint, options) => {
     if (process.platform !== 'win32') return listen(endpoint, options);
     if (checkAccess(options.access) === 'group') {

@@ -2,17 +2,18 @@
  * `socketpair:` — a full-duplex stream pipe between a parent and the worker
  * it started with `spawn(channel, module, { via: 'socketpair:' })`.
  *
- * Contract
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the parent, when it spawns the worker; the worker inherits
  *   one end as a file descriptor named in PROCWIRE_SOCKETPAIR_FD and serves
  *   on it with `serve(channel, 'socketpair:', handlers)`. There is exactly one
  *   connection; the worker's server closes when it ends.
- * - Ordering: frames arrive in the order they were sent.
  * - Peer vanishes: the kernel closes the pair when either process dies. The
  *   parent's pending calls reject with PEER_GONE naming the worker's exit
  *   code or signal; a worker whose parent closed (or died) sees its server
  *   close and exits once nothing else keeps it alive.
  * - Named objects: none.
+ * - Platforms: Unix only (Node's stdio 'pipe' is a socketpair there; on
+ *   Windows it is a named pipe, which no inherited descriptor can name).
  */
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -58,7 +59,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
 }
 
 /** The parent's side: Node's stdio 'pipe' is itself a socketpair. */
-export function socketPairWiring(): WorkerWiring {
+function socketPairWiring(): WorkerWiring {
   return {
     stdio: ['pipe'],
     env: { [SOCKETPAIR_FD_ENV]: String(FIRST_WORKER_FD) },
@@ -73,6 +74,8 @@ export function socketPairWiring(): WorkerWiring {
 
 export const socketPairTransport: Transport = {
   scheme: 'socketpair',
+  platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
+  inherited: { wiring: socketPairWiring },
   listen,
   connect: async (endpoint) => {
     throw new ProcwireError(

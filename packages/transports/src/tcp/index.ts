@@ -1,8 +1,7 @@
 /**
  * `tcp://host:port`.
  *
- * Contract
- * - Ordering: frames arrive in the order they were sent, per connection.
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the server listens on the host and port (`:0`: any free
  *   port, named in the acceptor's URL); clients connect.
  * - Who may connect: anyone who reaches the port. With `secret` a client
@@ -10,9 +9,10 @@
  *   (and present a certificate when the server names a `ca`), before core
  *   reads a byte of the connection; each such handshake is bounded in time
  *   and in number (tcp/acceptGuard.ts), and every refusal reaches `onRefused`.
- * - Peer vanishes: the kernel closes the socket (a reset or a FIN); the
- *   other side's link closes, so pending calls reject with PEER_GONE. A host
- *   that vanishes without a word is seen only when TCP gives up.
+ * - Peer vanishes: a process that dies is seen at once (its kernel closes
+ *   the socket); a host that vanishes without a word is seen only when TCP
+ *   gives up, or by core's heartbeat.
+ * - Named objects: none (a port is freed with its socket).
  */
 import { createServer, type Socket } from 'node:net';
 import type { Link, LinkAcceptor, PeerInfo } from '@procwire/core';

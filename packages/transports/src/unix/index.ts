@@ -1,8 +1,7 @@
 /**
  * `unix:///path` and `unix:@name` (Linux abstract namespace).
  *
- * Contract
- * - Ordering: frames arrive in the order they were sent, per connection.
+ * Contract (beyond the one every transport keeps: transport.ts)
  * - Who creates: the server creates the endpoint; clients connect. A socket
  *   file appears at its path already with mode 0600, or 0660 with
  *   `access: 'group'` (bound in a private 0700 directory, then hard-linked
@@ -21,11 +20,10 @@
  * - Peer credentials (Linux): every unix: link carries the pid, uid and gid
  *   of the process at the other end as the kernel recorded them at connect
  *   (SO_PEERCRED), never what the peer says.
- * - Peer vanishes: the kernel closes the socket; the other side's link closes
- *   at once, so pending calls reject with PEER_GONE.
  * - Cleanup: closing the server removes its socket file (only if it is still
  *   the one this server created).
  */
+import { unlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { ErrorCode, ProcwireError, type Link, type LinkAcceptor, type PeerInfo } from '@procwire/core';
@@ -34,6 +32,7 @@ import { invalidEndpoint, MAX_UNIX_PATH_BYTES, type Endpoint } from '../endpoint
 import { checkFrameLimits, rejectTcpOnlyOptions } from '../options.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';
 import { checkAccess, describeOwner, objectMode, removeOnExit, unlinkIfOurs } from '../names/ownedNames.js';
+import { isType, socketAnswers } from '../names/probes.js';
 import { peerCredentialsOf } from '../sockets/peerCredentials.js';
 import { listenOnFile, socketPathProblem } from '../sockets/socketFile.js';
 import { connectSocket, listenError, listenOn, rejectQuery, socketAcceptor, socketLink, type NetAddress } from '../sockets/stream.js';
@@ -154,6 +153,15 @@ export const unixTransport: Transport = {
   scheme: 'unix',
   platforms: ['linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix'],
   peerCredentials: process.platform === 'linux',
+  namedObjects: {
+    // The socket file; abstract names vanish with their owner.
+    async list(endpoint) {
+      const path = endpoint.path;
+      if (path.startsWith('@') || !isType(path, (s) => s.isSocket())) return [];
+      return [{ kind: 'socket', name: path, state: (await socketAnswers(path)) ? 'live' : 'stale' }];
+    },
+    remove: (object) => unlinkSync(object.name),
+  },
   listen: async (endpoint, options) => listen(unixAddress(endpoint, 'listen'), { ...options, limits: checkFrameLimits(options.limits) }),
   connect: async (endpoint, options) => connect(unixAddress(endpoint, 'connect'), { ...options, limits: checkFrameLimits(options.limits) }),
 };
