@@ -11,4 +11,3 @@ export { pipeTransport, PIPE_FDS_ENV } from './pipe/index.js';
 export { fifoTransport } from './fifo/index.js';
 export { mqueueTransport } from './mq/index.js';
 export { listNamedObjects, removeStaleObjects, type NamedObject } from './namedObjects.js';
-export { openSemaphore, removeSemaphore, SEMAPHORE_RECOVERY_MS, type Semaphore, type SemaphoreOptions, type Permit, type AcquireOptions } from './semaphore.js';

@@ -16,7 +16,7 @@ import { fchmodSync, linkSync, lstatSync, readSync, unlinkSync, writeSync } from
 import { join } from 'node:path';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { native, type FdStat } from '@procwire/native';
-import { privateRuntimeDir } from './names/runtimeDir.js';
+import { privateRuntimeDir } from '@procwire/transports/names';
 
 /** Byte locks on the lock file (advisory OFD locks; the bytes need not exist). */
 export const LAYOUT = {
