@@ -24,7 +24,8 @@
  *   is closed before core reads a byte of it and reported to `onRefused`.
  * - Handshakes: a connection that must say something before it is a link
  *   holds a slot of the listener's HandshakeGate (handshake/gate.ts): a
- *   bounded number at once (64), each within a deadline (5 s); past
+ *   bounded number at once (64), each within TRANSPORT_HANDSHAKE_TIMEOUT_MS
+ *   (5 s, which is also how long a client waits for the server's side); past
  *   either, the connection is closed and reported to `onRefused`
  *   (TOO_MANY_CONNECTIONS, TIMEOUT).
  * - Failures: bad input is a ProcwireError (INVALID_ENDPOINT, LISTEN_FAILED,

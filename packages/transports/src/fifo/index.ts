@@ -43,7 +43,7 @@ import { native } from '@procwire/native';
 import { invalidEndpoint, type Endpoint } from '../endpoint.js';
 import { connectWithRetry } from '../links/connectRetry.js';
 import { admitHandshake } from '../handshake/admission.js';
-import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from '../handshake/gate.js';
+import { HandshakeGate, handshakeLimitRefusal, TRANSPORT_HANDSHAKE_TIMEOUT_MS, type HandshakeSlot } from '../handshake/gate.js';
 import { checkFrameLimits } from '../options.js';
 import { interceptLink } from '../links/interceptLink.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from '../names/ownedNames.js';
@@ -55,8 +55,6 @@ const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
 const REQUEST = /^PWFIFO\/1 ([0-9a-f]{32})$/;
 /** Longest request line accepted (anything longer is garbage and dropped). */
 const MAX_REQUEST_LINE = 64;
-/** How long a client waits for the server to take its request. */
-const ACCEPT_TIMEOUT_MS = 5000;
 /** sun_path-like limit is not an issue for FIFOs, but PATH_MAX is. */
 const MAX_PATH_BYTES = 4000;
 /** NAME_MAX: the longest file name (one path component) Linux and macOS file systems take. */
@@ -372,7 +370,7 @@ function sendRequest(path: string, id: string, waitMs: number): Promise<void> {
  * removes the pair's names instead.
  */
 async function openWhenServerReads(path: string, wellKnown: string): Promise<number> {
-  const deadline = Date.now() + ACCEPT_TIMEOUT_MS;
+  const deadline = Date.now() + TRANSPORT_HANDSHAKE_TIMEOUT_MS;
   let pause = 1;
   for (;;) {
     try {
@@ -385,7 +383,7 @@ async function openWhenServerReads(path: string, wellKnown: string): Promise<num
         });
       }
       if (Date.now() >= deadline) {
-        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at fifo://${wellKnown} did not take the connection request within ${ACCEPT_TIMEOUT_MS} ms`, {
+        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at fifo://${wellKnown} did not take the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`, {
           cause: error,
         });
       }

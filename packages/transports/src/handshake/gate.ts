@@ -2,8 +2,15 @@ import { ErrorCode, ProcwireError } from '@procwire/core';
 
 /** Connections of one server that may be in their transport handshake at once. */
 export const DEFAULT_MAX_HANDSHAKES = 64;
-/** How long one connection may take to finish its transport handshake. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+/**
+ * How long a transport handshake may take (the exchange a transport does
+ * before a connection is a link: a secret, TLS, a FIFO or queue request, a
+ * shared-memory offer): the server's deadline for each connection, and how
+ * long a client waits for the server's side of it. Not core's procwire
+ * handshake (core's DEFAULT_HANDSHAKE_TIMEOUT_MS), which runs over the link
+ * afterwards.
+ */
+export const TRANSPORT_HANDSHAKE_TIMEOUT_MS = 5000;
 
 /**
  * What a client is told when a server refused its connection because
@@ -40,7 +47,7 @@ export class HandshakeGate {
 
   constructor(
     readonly maxHandshakes = DEFAULT_MAX_HANDSHAKES,
-    readonly timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    readonly timeoutMs = TRANSPORT_HANDSHAKE_TIMEOUT_MS,
   ) {}
 
   /** A slot for one new connection, or undefined when the gate is full (refuse the connection). */

@@ -52,7 +52,7 @@ import { connectWithRetry } from '../links/connectRetry.js';
 import { checkFrameLimits } from '../options.js';
 import { invalidEndpoint, type Endpoint } from '../endpoint.js';
 import { admitHandshake } from '../handshake/admission.js';
-import { HandshakeGate, handshakeLimitRefusal, type HandshakeSlot } from '../handshake/gate.js';
+import { HandshakeGate, handshakeLimitRefusal, TRANSPORT_HANDSHAKE_TIMEOUT_MS, type HandshakeSlot } from '../handshake/gate.js';
 import { checkAccess, objectMode, removeOnExit, unlinkIfOurs } from '../names/ownedNames.js';
 import {
   groupEndpointDir,
@@ -80,8 +80,6 @@ const RING_HEADER_BYTES = 256;
 export const DEFAULT_RING_BYTES = 1024 * 1024;
 const MIN_RING_BYTES = 4096;
 const MAX_RING_BYTES = 1024 * 1024 * 1024;
-/** How long a client waits for the server's offer (the server's own deadline is its HandshakeGate's). */
-const HANDSHAKE_MS = 5000;
 const SERVER_SIDE = 0;
 const CLIENT_SIDE = 1;
 
@@ -429,8 +427,8 @@ function receiveOffer(fd: number, url: string): Promise<{ text: string; fds: num
       done(undefined, { text: buffer.toString('latin1', 0, message.bytes), fds: message.fds });
     });
     const timer = setTimeout(
-      () => done(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} did not answer the connection request within ${HANDSHAKE_MS} ms`)),
-      HANDSHAKE_MS,
+      () => done(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} did not answer the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`)),
+      TRANSPORT_HANDSHAKE_TIMEOUT_MS,
     );
     function done(error?: Error, result?: { text: string; fds: number[] }) {
       clearTimeout(timer);

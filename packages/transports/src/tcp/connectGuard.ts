@@ -8,7 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { Link, LinkEvents } from '@procwire/core';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { connectWithRetry } from '../links/connectRetry.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../handshake/gate.js';
+import { TRANSPORT_HANDSHAKE_TIMEOUT_MS } from '../handshake/gate.js';
 import { interceptLink } from '../links/interceptLink.js';
 import { loadSharedSecret } from './sharedSecretSource.js';
 import { isSecretServerHello, proveSecret, type ProveOptions } from './secret.js';
@@ -42,10 +42,10 @@ export async function connectTcpGuarded(
         deadline.abort(
           new ProcwireError(
             ErrorCode.TIMEOUT,
-            `${where} did not complete the ${what} handshake within ${DEFAULT_HANDSHAKE_TIMEOUT_MS} ms; does the server use ${plan ? 'TLS' : 'a secret'} too?`,
+            `${where} did not complete the ${what} handshake within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms; does the server use ${plan ? 'TLS' : 'a secret'} too?`,
           ),
         );
-      }, DEFAULT_HANDSHAKE_TIMEOUT_MS);
+      }, TRANSPORT_HANDSHAKE_TIMEOUT_MS);
       timer.unref();
     };
     try {
