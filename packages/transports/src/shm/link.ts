@@ -20,6 +20,13 @@ const NOT_YET = -3;
 const SLAB_BYTES = 64 * 1024;
 /** Frames above this get a buffer of their own, filled straight from the ring. */
 const OWN_BUFFER_FROM = 16 * 1024;
+/**
+ * Give the CPU up between looks while spinning, always: when the peer shares
+ * our CPU (pinned, or a loaded machine put both on one CPU) it must run for
+ * anything to arrive, and when nothing else wants the CPU the yield returns
+ * at once.
+ */
+const YIELD_WHILE_SPINNING = true;
 /** Most frames one `readWhole` call takes. */
 const BATCH_FRAMES = 1024;
 /** Frames up to this size (and a quarter of the ring) are batched per tick. */
@@ -246,7 +253,7 @@ export class ShmLink implements Link {
 
   /** Spins on this link's own ring (when it is the only one spinning). */
   spinOnce(maxMicros: number): boolean {
-    return this.channel.spin(maxMicros, this.queue.length > 0 ? this.roomWanted() : 0, this.options.wait.yieldWhileSpinning);
+    return this.channel.spin(maxMicros, this.queue.length > 0 ? this.roomWanted() : 0, YIELD_WHILE_SPINNING);
   }
 
   /** Does all the work there is, then spins or sleeps. */

@@ -10,13 +10,6 @@ import type { ShmLink } from './link.js';
 export interface WaitPolicy {
   readonly spin: boolean;
   readonly spinMicros: number;
-  /**
-   * Give the CPU up between looks while spinning. Always on: when the peer
-   * shares our CPU (pinned, or a loaded machine put both on one CPU) it must
-   * run for anything to arrive, and when nothing else wants the CPU the yield
-   * returns at once.
-   */
-  readonly yieldWhileSpinning: boolean;
 }
 
 export const DEFAULT_SPIN_MICROS = 50;
@@ -32,7 +25,7 @@ export const SPIN_SLICE_MICROS = 50;
 export function resolveWaitPolicy(wait: 'spin' | 'sleep' | 'auto', spinMicros: number): WaitPolicy {
   const oneCpu = availableParallelism() === 1;
   const spin = wait === 'spin' || (wait === 'auto' && !oneCpu);
-  return { spin: spin && spinMicros > 0, spinMicros, yieldWhileSpinning: true };
+  return { spin: spin && spinMicros > 0, spinMicros };
 }
 
 /**
