@@ -223,7 +223,7 @@ async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcc
       const id = message.toString('hex', 1, 1 + ID_BYTES);
       links.get(id)?.receive(message[0]!, message.subarray(1 + ID_BYTES, length));
     },
-    () => {},
+    (error) => failListening(error),
   );
   const queueGid = native.fstat(mqd).gid;
   // Kernel queues outlive their processes and count against the user's limit.
@@ -239,9 +239,32 @@ async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcc
   const serving: Serving = { name, options, access, queueGid };
   const gate = new HandshakeGate();
   let closing: Promise<void> | undefined;
+  let ended: ((error?: Error) => void) | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      control.close();
+      gate.close();
+      reader.close();
+      native.mqClose(mqd);
+      removeNames();
+    })();
+    return closing;
+  };
+  // The server queue is every connection's way in: once it cannot be read,
+  // no client is served any more. Each link goes with the reason, and the
+  // acceptor ends with it, so the server closes instead of looking alive.
+  const failListening = (error: Error) => {
+    if (closing) return;
+    const reason = new ProcwireError(ErrorCode.LISTEN_FAILED, `mq://${name}: reading the server queue failed, so no client can be served: ${error.message}`, {
+      cause: error,
+    });
+    for (const link of links.values()) link.destroy(reason);
+    void close().then(() => ended?.(reason));
+  };
   return {
     url: `mq://${name}`,
-    start(onLink) {
+    start(onLink, onEnd) {
+      ended = onEnd;
       connections.start((socket: Socket) => {
         socket.on('error', () => {});
         const credentials = peerCredentialsOf(socket);
@@ -270,16 +293,7 @@ async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcc
       });
       reader.start();
     },
-    close() {
-      closing ??= (async () => {
-        control.close();
-        gate.close();
-        reader.close();
-        native.mqClose(mqd);
-        removeNames();
-      })();
-      return closing;
-    },
+    close,
   };
 }
 
