@@ -1,4 +1,4 @@
-import { connect, removeStaleObjects, spawn, type Channel, type Client, type ConnectOptions } from 'procwire';
+import { availableSchemes, connect, removeStaleObjects, spawn, type Channel, type Client, type ConnectOptions } from 'procwire';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
@@ -40,7 +40,10 @@ export interface EndpointKind {
   start(options?: StartOptions): Promise<Peer>;
 }
 
-function listening(name: string, makeUrl: () => string, available = true): EndpointKind {
+/** Whether the registry offers `scheme` on this platform: each transport states its platforms once, there. */
+const offered = (scheme: string) => availableSchemes().includes(scheme);
+
+function listening(name: string, scheme: string, makeUrl: () => string, available = offered(scheme)): EndpointKind {
   return {
     name,
     available,
@@ -70,16 +73,17 @@ function listening(name: string, makeUrl: () => string, available = true): Endpo
 }
 
 export const endpointKinds: EndpointKind[] = [
-  listening('unix (path)', () => `unix://${tempSocketPath()}`, process.platform !== 'win32'),
-  listening('unix (abstract)', () => `unix:@${uniqueName()}`, process.platform === 'linux'),
-  listening('tcp', () => 'tcp://127.0.0.1:0'),
+  listening('unix (path)', 'unix', () => `unix://${tempSocketPath()}`),
+  // Abstract names are a Linux feature of unix: (the transport refuses them elsewhere).
+  listening('unix (abstract)', 'unix', () => `unix:@${uniqueName()}`, offered('unix') && process.platform === 'linux'),
+  listening('tcp', 'tcp', () => 'tcp://127.0.0.1:0'),
   // Windows named pipes (\\.\pipe\<name>): the kernel removes the name with its last handle.
-  listening('npipe', () => `npipe://./pipe/${uniqueName()}`, process.platform === 'win32'),
-  listening('mailslot', () => `mailslot://./mailslot/${uniqueName()}`, process.platform === 'win32'),
-  listening('fifo', () => `fifo://${join(tmpdir(), uniqueName())}`, process.platform !== 'win32'),
-  listening('mq', () => `mq:///${uniqueName()}`, process.platform === 'linux'),
-  listening('shm (spin)', () => `shm:///${uniqueName()}?wait=spin`, process.platform === 'linux' || process.platform === 'win32'),
-  listening('shm (sleep)', () => `shm:///${uniqueName()}?wait=sleep`, process.platform === 'linux' || process.platform === 'win32'),
+  listening('npipe', 'npipe', () => `npipe://./pipe/${uniqueName()}`),
+  listening('mailslot', 'mailslot', () => `mailslot://./mailslot/${uniqueName()}`),
+  listening('fifo', 'fifo', () => `fifo://${join(tmpdir(), uniqueName())}`),
+  listening('mq', 'mq', () => `mq:///${uniqueName()}`),
+  listening('shm (spin)', 'shm', () => `shm:///${uniqueName()}?wait=spin`),
+  listening('shm (sleep)', 'shm', () => `shm:///${uniqueName()}?wait=sleep`),
   spawned('socketpair', 'socketpair:'),
   spawned('pipe', 'pipe:'),
 ];
@@ -91,7 +95,7 @@ function serveEnv(options: StartOptions): NodeJS.ProcessEnv {
 function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
   return {
     name,
-    available: process.platform !== 'win32',
+    available: offered(via.slice(0, -1)),
     acceptsOtherClients: false,
     async start(options = {}) {
       const env = serveEnv(options);

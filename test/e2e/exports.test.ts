@@ -4,6 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import * as core from '@procwire/core';
+import * as sync from '@procwire/sync';
 import * as transports from '@procwire/transports';
 import * as procwire from 'procwire';
 
@@ -16,16 +17,18 @@ const CORE = [
   'defineChannel', 'encode', 'isChannel', 'resolveClientOptions', 'resolveFrameLimits',
 ];
 const TRANSPORTS = [
-  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SEMAPHORE_RECOVERY_MS', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect',
-  'fifoTransport', 'listNamedObjects', 'mqueueTransport', 'openSemaphore', 'parseEndpoint', 'pipeTransport', 'registerTransport',
-  'removeSemaphore', 'removeStaleObjects', 'resolveEndpoint', 'serve', 'socketPairTransport', 'spawn', 'tcpTransport',
+  'DEFAULT_SHUTDOWN_GRACE_MS', 'PIPE_FDS_ENV', 'SOCKETPAIR_FD_ENV', 'availableSchemes', 'connect',
+  'fifoTransport', 'listNamedObjects', 'mqueueTransport', 'parseEndpoint', 'pipeTransport', 'registerTransport',
+  'removeStaleObjects', 'resolveEndpoint', 'serve', 'socketPairTransport', 'spawn', 'tcpTransport',
   'unixTransport',
 ];
+const SYNC = ['SEMAPHORE_RECOVERY_MS', 'openSemaphore', 'removeSemaphore'];
 
 it('each package exports exactly its documented surface', () => {
   expect(Object.keys(core).sort()).toEqual(CORE);
   expect(Object.keys(transports).sort()).toEqual(TRANSPORTS);
-  expect(Object.keys(procwire).sort()).toEqual([...CORE, ...TRANSPORTS].sort());
+  expect(Object.keys(sync).sort()).toEqual(SYNC);
+  expect(Object.keys(procwire).sort()).toEqual([...CORE, ...TRANSPORTS, ...SYNC].sort());
 });
 
 it('the umbrella re-exports the same objects, not copies', () => {

@@ -1,6 +1,6 @@
 /**
  * Incomplete transport handshakes on fifo:, mq: and shm: are bounded like
- * tcp:'s (internal/handshakeGate.ts): per listener at most 64 connections
+ * tcp:'s (handshake/gate.ts): per listener at most 64 connections
  * in their handshake at once, each for at most 5 s. For each transport, 100
  * raw clients start a handshake and stall (test/fixtures/gateAttacks.ts)
  * against a server in its own process (test/fixtures/gateServer.ts): 64 are
@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect, ProcwireError } from 'procwire';
-import { fifoStall, mqStall, shmStall, type Stall } from '../fixtures/gateAttacks.js';
+import { connect, listNamedObjects, ProcwireError } from 'procwire';
+import { fifoStall, mqControlPath, mqStall, shmStall, type Stall } from '../fixtures/gateAttacks.js';
+import { privateDir, shmRendezvousPath } from '../fixtures/shmHostileLayout.js';
 import { guarded } from '../fixtures/tcpSecureChannel.js';
 import { recordHardening } from '../helpers/hardenTally.js';
 import { devMqueueEntries, fdCount, fdTargets } from '../helpers/procStats.js';
@@ -117,14 +118,23 @@ async function flood(server: ServerProcess, stall: (index: number, started: numb
   };
 }
 
+/** The endpoint's named objects, except the live ones in `own` (the server's): anything else was left behind. */
+async function staleOrForeign(url: string, own: readonly string[]): Promise<string[]> {
+  const objects = await listNamedObjects(url);
+  expect(objects.filter((o) => own.includes(o.name)).map((o) => o.name).sort()).toEqual([...own].sort());
+  return objects.filter((o) => !(own.includes(o.name) && o.state === 'live')).map((o) => `${o.kind} ${o.name} (${o.state})`);
+}
+
 interface GateCase {
   readonly transport: string;
   readonly url: string;
   /** Descriptors the server holds per connection it keeps in its handshake. */
   readonly fdsPerHeld: number;
   readonly stall: (index: number, started: number) => Stall;
-  /** Names the transport's connections left behind (undefined: this machine cannot list them). */
-  readonly leftovers: () => string[] | undefined;
+  /** Names the transport's connections left behind; the server's own live names are not leftovers. */
+  readonly leftovers: () => Promise<string[]>;
+  /** What this machine cannot list, said in the tally rather than passed over. */
+  readonly unlistable?: string;
 }
 
 async function checkGate(c: GateCase): Promise<void> {
@@ -170,8 +180,8 @@ async function checkGate(c: GateCase): Promise<void> {
 
   const fdsAfter = await settledFds(pid, baseline, 5000);
   expect(fdsAfter, fdTargets(pid).join('\n')).toBeLessThanOrEqual(baseline);
-  const leftovers = c.leftovers();
-  if (leftovers !== undefined) expect(leftovers).toEqual([]);
+  const leftovers = await c.leftovers();
+  expect(leftovers).toEqual([]);
 
   recordHardening({
     section: 'limits',
@@ -181,7 +191,7 @@ async function checkGate(c: GateCase): Promise<void> {
     detail:
       `${f.held} held (+${f.heldFds} server fds) until ${f.firstHeldClose}-${f.lastClose} ms, ${f.atOnce} closed at once; ` +
       `a client during the flood: ${f.whileFull.code} in ${f.whileFull.ms} ms; afterwards 5/5 calls; ` +
-      `server fds ${baseline} -> ${fdsAfter}; leftover names: ${leftovers === undefined ? 'not listable' : leftovers.length}`,
+      `server fds ${baseline} -> ${fdsAfter}; leftover names: ${leftovers.length}${c.unlistable ? ` (${c.unlistable})` : ''}`,
   });
 }
 
@@ -194,7 +204,7 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
       url: `fifo://${wellKnown}`,
       fdsPerHeld: 2,
       stall: (_i, started) => fifoStall(wellKnown, started),
-      leftovers: () => readdirSync(fifoDir).filter((entry) => entry !== 'gate'),
+      leftovers: async () => readdirSync(fifoDir).filter((entry) => entry !== 'gate'),
     });
   });
 
@@ -205,7 +215,12 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
       url: `mq://${name}`,
       fdsPerHeld: 1,
       stall: (i, started) => mqStall(name, started, i % 2 === 0 ? 'nothing' : 'half a hello'),
-      leftovers: () => devMqueueEntries()?.filter((entry) => entry.startsWith(`${name.slice(1)}.`)),
+      // The endpoint's names as the transport lists them: its own live queue and
+      // control socket stay; reply queues are listed where /dev/mqueue is mounted.
+      leftovers: async () => (await staleOrForeign(`mq://${name}`, [name, mqControlPath(name)])).concat(
+        (devMqueueEntries() ?? []).filter((entry) => entry.startsWith(`${name.slice(1)}.`)),
+      ),
+      unlistable: devMqueueEntries() === undefined ? 'reply queues not listable: /dev/mqueue is not mounted' : undefined,
     });
   });
 
@@ -216,8 +231,12 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
       url: `shm:///${name}`,
       fdsPerHeld: 1,
       stall: (_i, started) => shmStall(name, started),
-      // Segments are memfds without names: the descriptor count covers them.
-      leftovers: () => [],
+      // Segments are memfds without names (the descriptor count covers them); the
+      // rendezvous is the one name, and its temporary bind names must be gone.
+      leftovers: async () =>
+        (await staleOrForeign(`shm:///${name}`, [shmRendezvousPath(name)])).concat(
+          readdirSync(privateDir()).filter((entry) => entry.startsWith(`shm-${name}.`) && entry !== `shm-${name}.sock`),
+        ),
     });
   });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A foreign client of procwire's fifo: transport, written without procwire.
 
-It follows the transport's contract (packages/transports/src/fifo.ts): make
+It follows the transport's contract (packages/transports/src/fifo/index.ts): make
 the pair <path>.<id>.c2s / .s2c (0600), write one request line to the
 well-known FIFO, then speak msgpack-rpc over the pair. It sends a malformed
 frame on a connection of its own (the server drops that connection), then a

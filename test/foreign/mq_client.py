@@ -3,7 +3,7 @@
 
 Python's ctypes reaches mq_open/mq_send/mq_receive in libc; Debian's
 python3-msgpack packs the frames. It follows the transport's contract
-(packages/transports/src/mqueue.ts): announce an id on the server's control socket, create a reply queue /<name>.<id>, and send chunk messages
+(packages/transports/src/mq/index.ts): announce an id on the server's control socket, create a reply queue /<name>.<id>, and send chunk messages
 [chunk byte][16-byte id][frame] to /<name>. It sends a malformed frame, then a
 good request, and prints the decoded reply as JSON.
 

@@ -23,7 +23,7 @@ const hasPythonMsgpack = (() => {
   }
 })();
 
-/** Where an mq: server keeps its control socket (see packages/transports/src/mqueue.ts). */
+/** Where an mq: server keeps its control socket (see packages/transports/src/mq/index.ts). */
 const controlPath = (name: string) =>
   join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid!()}`, `mq-${name.slice(1)}.sock`);
 

@@ -22,8 +22,10 @@
  *   Node's own `fs` errors.
  *
  * Linux is the reference platform. Elsewhere on POSIX the `mq*` functions
- * throw ENOSYS and `setParentDeathSignal` returns false. There is no Windows
- * build yet.
+ * throw ENOSYS and `setParentDeathSignal` returns false. On Windows the
+ * addon is a separate build (cross-built with mingw in CI and run under
+ * Wine, or built with node-gyp and Visual Studio) that offers the Win32
+ * primitives of windows.ts; see `windowsNative`.
  */
 
 /**

@@ -1,7 +1,9 @@
 /**
  * procwire: typed RPC, events and streams between processes. This package
- * re-exports @procwire/core (contracts, errors, the wire protocol) and
- * @procwire/transports (serve, connect and spawn over endpoint URLs).
+ * re-exports @procwire/core (contracts, errors, the wire protocol),
+ * @procwire/transports (serve, connect and spawn over endpoint URLs) and
+ * @procwire/sync (named semaphores).
  */
 export * from '@procwire/core';
 export * from '@procwire/transports';
+export * from '@procwire/sync';

@@ -1,14 +1,15 @@
 import { ErrorCode, ProcwireError } from '@procwire/core';
-import { invalidEndpoint, parseEndpoint, type Endpoint } from './internal/endpoint.js';
-import type { Transport } from './internal/transport.js';
-import { fifoTransport } from './fifo.js';
-import { mailslotTransport } from './mailslot.js';
-import { mqueueTransport } from './mqueue.js';
-import { npipeTransport } from './npipe.js';
-import { pipeTransport } from './pipe.js';
-import { shmTransport } from './shm.js';
-import { socketPairTransport } from './socketPair.js';
-import { tcpTransport, unixTransport } from './socket.js';
+import { invalidEndpoint, parseEndpoint, type Endpoint } from './endpoint.js';
+import type { Inherited, Transport } from './transport.js';
+import { fifoTransport } from './fifo/index.js';
+import { mailslotTransport } from './mailslot/index.js';
+import { mqueueTransport } from './mq/index.js';
+import { npipeTransport } from './npipe/index.js';
+import { pipeTransport } from './pipe/index.js';
+import { shmTransport } from './shm/index.js';
+import { socketPairTransport } from './socketpair/index.js';
+import { tcpTransport } from './tcp/index.js';
+import { unixTransport } from './unix/index.js';
 
 const transports = new Map<string, Transport>();
 
@@ -18,6 +19,20 @@ export function registerTransport(transport: Transport): void {
 }
 
 for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport, mailslotTransport]) registerTransport(transport);
+
+/** The transport registered for `scheme`, wherever it runs; undefined when none is. */
+export function registeredTransport(scheme: string): Transport | undefined {
+  return transports.get(scheme);
+}
+
+/** The spawn-only transports (their schemes with the colon, as spawn's `via` names them). */
+export function inheritedTransports(): Map<string, Inherited> {
+  const found = new Map<string, Inherited>();
+  for (const transport of transports.values()) {
+    if (transport.inherited) found.set(`${transport.scheme}:`, transport.inherited);
+  }
+  return found;
+}
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {

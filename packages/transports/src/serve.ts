@@ -15,11 +15,10 @@ import {
   type ServerOptions,
 } from '@procwire/core';
 import { resolveEndpoint } from './registry.js';
-import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
 import { checkReconnect, reconnectingClient, type ReconnectOptions } from './reconnect.js';
-import { checkConnectOptions, checkServeOptions } from './internal/options.js';
-import { isPermanent } from './internal/permanent.js';
-import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './internal/transport.js';
+import { checkConnectOptions, checkServeOptions, rejectTcpOnlyOptions } from './options.js';
+import { isPermanent } from './links/permanent.js';
+import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './transport.js';
 import { closeOnSignals } from './signals.js';
 
 export interface ServeOptions extends ServerOptions {
@@ -63,9 +62,6 @@ export interface ConnectOptions extends ClientOptions {
   readonly reconnect?: boolean | ReconnectOptions;
 }
 
-/** Endpoints a client cannot dial again: the connection was inherited from a parent. */
-const INHERITED_SCHEMES = new Set(['socketpair', 'pipe']);
-
 /**
  * Serves `channel` at the endpoint URL with the given handlers. Resolves once
  * the endpoint is listening.
@@ -107,6 +103,10 @@ export async function serve<C extends Channel<any>>(
 /**
  * An acceptor that takes its callbacks now and passes them on to the
  * transport's acceptor once that listens (closing before is a no-op).
+ * A transport that can no longer accept ends its acceptor with the reason:
+ * the server then closes (core) and the reason is reported here as a
+ * process warning, so a server that serves nobody never looks alive in
+ * silence.
  */
 function deferredAcceptor(): { acceptor: LinkAcceptor; listening(real: LinkAcceptor): void } {
   let real: LinkAcceptor | undefined;
@@ -123,7 +123,12 @@ function deferredAcceptor(): { acceptor: LinkAcceptor; listening(real: LinkAccep
     },
     listening(acceptor) {
       real = acceptor;
-      if (callbacks) acceptor.start(...callbacks);
+      if (!callbacks) return;
+      const [onLink, onEnd] = callbacks;
+      acceptor.start(onLink, (error) => {
+        if (error) process.emitWarning(error);
+        onEnd?.(error);
+      });
     },
   };
 }
@@ -141,7 +146,8 @@ export async function connect<C extends Channel<any>>(
   const checked = checkConnectOptions(options);
   const reconnect = checkReconnect(options.reconnect);
   if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
-  if (reconnect && INHERITED_SCHEMES.has(transport.scheme)) {
+  // An inherited connection (spawn only) cannot be dialled again.
+  if (reconnect && transport.inherited) {
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`);
   }
   const open = async (waitMs: number) => {

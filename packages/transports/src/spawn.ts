@@ -10,14 +10,11 @@ import {
   type Client,
   type Link,
 } from '@procwire/core';
-import { interceptLink } from './internal/interceptLink.js';
-import { PARENT_PID_ENV } from './internal/parentDeath.js';
-import type { WorkerWiring } from './internal/workerWiring.js';
-import { pipeWiring } from './pipe.js';
-import { socketPairWiring } from './socketPair.js';
+import { interceptLink } from './links/interceptLink.js';
+import { PARENT_PID_ENV } from './inherited/parentDeath.js';
+import { inheritedTransports } from './registry.js';
 import type { ConnectOptions } from './serve.js';
-import { rejectTcpOnlyOptions } from './internal/tcpOnlyOptions.js';
-import { checkConnectOptions, checkSpawnOptions } from './internal/options.js';
+import { checkConnectOptions, checkSpawnOptions, rejectTcpOnlyOptions } from './options.js';
 
 export interface SpawnOptions extends ConnectOptions {
   /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */
@@ -43,10 +40,6 @@ export type Worker<C extends Channel<any>> = Client<C> & {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-const WIRINGS: Record<string, (() => WorkerWiring) | undefined> = {
-  'socketpair:': socketPairWiring,
-  'pipe:': pipeWiring,
-};
 /** How long to wait for the exit status when the link drops, to name it in PEER_GONE. */
 const EXIT_STATUS_WAIT_MS = 50;
 
@@ -76,16 +69,17 @@ export async function spawn<C extends Channel<any>>(
   }
   rejectTcpOnlyOptions('spawn', options);
   const via = options.via ?? 'socketpair:';
-  const wire = WIRINGS[via];
-  if (!wire) {
+  const inherited = inheritedTransports();
+  const transport = inherited.get(via);
+  if (!transport) {
     throw new ProcwireError(
       ErrorCode.INVALID_ARGUMENT,
-      `spawn: via must be one of ${Object.keys(WIRINGS).map((v) => `'${v}'`).join(', ')} (got ${JSON.stringify(via)})`,
+      `spawn: via must be one of ${[...inherited.keys()].map((v) => `'${v}'`).join(', ')} (got ${JSON.stringify(via)})`,
     );
   }
   const path = modulePath(module);
   const std = options.stdio ?? 'inherit';
-  const wiring = wire();
+  const wiring = transport.wiring();
   const stdio: StdioOptions = [std, std, std, ...wiring.stdio];
   let child: ChildProcess;
   try {

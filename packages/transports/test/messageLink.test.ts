@@ -1,12 +1,12 @@
 /**
- * A message link's backpressure signal (src/internal/messageLink.ts): a send
+ * A message link's backpressure signal (src/links/messageLink.ts): a send
  * that reports no room is always followed by `drain`, so a stream producer
  * that waits for it goes on. The writer here takes every message at once, as
  * a mailslot does: it never has a drain of its own to report.
  */
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MessageLink, type MessageWriter } from '../src/internal/messageLink.js';
+import { MessageLink, type MessageWriter } from '../src/links/messageLink.js';
 
 function linkWithInstantWriter(): { link: MessageLink; sent: Buffer[] } {
   const sent: Buffer[] = [];
