@@ -1,4 +1,5 @@
-import { connect, removeStaleObjects, spawn, type Channel, type Client, type ClientOptions } from 'procwire';
+import { connect, removeStaleObjects, spawn, type Channel, type Client } from 'procwire';
+import { type ClientOptions } from 'procwire/link';
 import type { ChildProcess } from 'node:child_process';
 import { calc } from '../fixtures/calc.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, tempSocketPath, uniqueName } from '../helpers/processes.js';
