@@ -8,19 +8,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connect,
-  decode,
-  DEFAULT_FRAME_LIMITS,
-  encode,
-  ErrorCode,
-  FrameDelimiter,
-  MessageType,
-  ProcwireError,
-  resolveEndpoint,
-  spawn,
-  type Client,
-} from 'procwire';
+import { connect, ErrorCode, ProcwireError, spawn, type Client } from 'procwire';
+import { decode, DEFAULT_FRAME_LIMITS, encode, FrameDelimiter, MessageType, resolveEndpoint } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { makeShape } from '../fixtures/shapes.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, type ServerProcess } from '../helpers/processes.js';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
-import { connect, DEFAULT_STREAM_WINDOW } from 'procwire';
+import { connect } from 'procwire';
+import { DEFAULT_STREAM_WINDOW } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { startServerProcess, tempSocketPath } from '../helpers/processes.js';
 

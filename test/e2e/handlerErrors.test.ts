@@ -7,7 +7,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, GENERIC_HANDLER_ERROR_MESSAGE, ProcwireError, removeStaleObjects, type Client } from 'procwire';
+import { connect, ErrorCode, ProcwireError, removeStaleObjects, type Client } from 'procwire';
+import { GENERIC_HANDLER_ERROR_MESSAGE } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { startServerProcess, tempSocketPath, uniqueName, type ServerProcess } from '../helpers/processes.js';
 import { removeQueue } from '../helpers/queues.js';

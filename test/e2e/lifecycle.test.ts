@@ -104,7 +104,7 @@ describe('client and server lifecycle', () => {
 describe('a server that sends bad bytes', () => {
   it('is disconnected, and pending calls reject with the protocol error', async () => {
     const { createServer } = await import('node:net');
-    const { encode, MessageType } = await import('procwire');
+    const { encode, MessageType } = await import('procwire/link');
     const path = tempSocketPath();
     // Answers the handshake properly, then sends a reserved byte.
     const liar = createServer((socket) => {

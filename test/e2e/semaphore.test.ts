@@ -8,7 +8,8 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, openSemaphore, ProcwireError, removeSemaphore, SEMAPHORE_RECOVERY_MS, type Semaphore } from 'procwire';
+import { ErrorCode, openSemaphore, ProcwireError, removeSemaphore, type Semaphore } from 'procwire';
+import { SEMAPHORE_RECOVERY_MS } from 'procwire/link';
 import { codeOf } from '../helpers/errors.js';
 import { watchLoopLag } from '../helpers/loopLag.js';
 import { FIXTURES, uniqueName } from '../helpers/processes.js';

@@ -1,5 +1,6 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
-import { ErrorCode, MAX_MSGID, MessageType } from 'procwire';
+import { ErrorCode } from 'procwire';
+import { MAX_MSGID, MessageType } from 'procwire/link';
 import type { Answer } from './badInput.case.js';
 
 /** Any value, briefly (BigInt and Buffers included, which JSON cannot show). */

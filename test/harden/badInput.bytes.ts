@@ -3,7 +3,7 @@
  * length (including ones no encoder would write), 64-bit integers, and the
  * procwire messages built around a raw part.
  */
-import { encode } from 'procwire';
+import { encode } from 'procwire/link';
 
 export type Bytes = Uint8Array;
 

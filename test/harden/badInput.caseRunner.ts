@@ -1,5 +1,5 @@
 import { setTimeout as sleep, setImmediate as nextTurn } from 'node:timers/promises';
-import { decode } from 'procwire';
+import { decode } from 'procwire/link';
 import { answerProblem, arrived, Asked, judgeReplies, show, unexpectedReplies } from './badInput.answers.js';
 import type { BadInputCase, Expect } from './badInput.case.js';
 import { messageFraming, streamFraming, type Framing } from './badInput.framing.js';

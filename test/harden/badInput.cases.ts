@@ -3,7 +3,7 @@
  * bytes a peer sends and what the server must make of them (see Expect).
  * The mutation sweep over valid frames is in badInput.mutations.ts.
  */
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_FRAME_BYTES } from 'procwire';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_FRAME_BYTES } from 'procwire/link';
 import { MAX_COUNT } from '../fixtures/hardenContract.js';
 import type { Answer, BadInputCase, BadInputKind, Expect } from './badInput.case.js';
 import {

@@ -1,4 +1,4 @@
-import { checkFrame, decode, DEFAULT_FRAME_LIMITS, FrameDelimiter } from 'procwire';
+import { checkFrame, decode, DEFAULT_FRAME_LIMITS, FrameDelimiter } from 'procwire/link';
 import type { Bytes } from './badInput.bytes.js';
 
 /**

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { decode, FrameDelimiter, HARD_MAX_FRAME_BYTES, resolveFrameLimits, type Link } from 'procwire';
+import { decode, FrameDelimiter, HARD_MAX_FRAME_BYTES, resolveFrameLimits, type Link } from 'procwire/link';
 import { Replies } from './badInput.answers.js';
 
 /** Splits a run of whole frames the link delivered: they were checked already. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { native } from '@procwire/native';
-import { createStreamLink, resolveEndpoint, type Link } from 'procwire';
+import { createStreamLink, resolveEndpoint, type Link } from 'procwire/link';
 import { FIXTURE_EXEC_ARGV, fixturePath } from './processes.js';
 
 /**

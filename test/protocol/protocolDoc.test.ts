@@ -18,23 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import * as procwire from 'procwire';
-import {
-  checkFrame,
-  connect,
-  decode,
-  DEFAULT_FRAME_LIMITS,
-  encode,
-  ErrorCode,
-  FrameDelimiter,
-  MessageType,
-  ProcwireError,
-  resolveFrameLimits,
-  serve,
-  type Client,
-  type FrameLimits,
-  type Server,
-} from 'procwire';
+import * as wire from 'procwire/link';
+import { connect, defineChannel, ErrorCode, ProcwireError, serve, type Client, type FrameLimits, type Server } from 'procwire';
+import { checkFrame, decode, DEFAULT_FRAME_LIMITS, encode, FrameDelimiter, MessageType, resolveFrameLimits } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';
 import { tempSocketPath } from '../helpers/processes.js';
@@ -249,8 +235,8 @@ describe('docs/PROTOCOL.md: constants', () => {
   });
 
   it.each([...constants].map(([name, value]) => [name, value] as const))('%s matches the export', (name, value) => {
-    const exported = (procwire as Record<string, unknown>)[name];
-    expect(exported, `procwire exports ${name}`).toBeDefined();
+    const exported = (wire as Record<string, unknown>)[name];
+    expect(exported, `procwire/link exports ${name}`).toBeDefined();
     expect(exported instanceof Set ? [...exported] : exported).toEqual(value);
   });
 
@@ -262,7 +248,7 @@ describe('docs/PROTOCOL.md: constants', () => {
   it('HELLO examples carry PROTOCOL_VERSION and the default limits', () => {
     for (const name of ['hello-client', 'hello-server']) {
       const hello = (example(name).value as [number, { procwire: number } & FrameLimits])[1];
-      expect(hello.procwire, name).toBe(procwire.PROTOCOL_VERSION);
+      expect(hello.procwire, name).toBe(wire.PROTOCOL_VERSION);
       expect({ maxFrameBytes: hello.maxFrameBytes, maxDepth: hello.maxDepth, maxElements: hello.maxElements }, name).toEqual(DEFAULT_FRAME_LIMITS);
     }
   });
@@ -282,9 +268,9 @@ describe('docs/PROTOCOL.md: constants', () => {
     expect(limitRows.map((r) => r.limit).sort()).toEqual(Object.keys(DEFAULT_FRAME_LIMITS).sort());
     for (const row of limitRows) {
       expect(DEFAULT_FRAME_LIMITS[row.limit], row.limit).toBe(row.value);
-      expect((procwire as Record<string, unknown>)[row.constant], row.constant).toBe(row.value);
+      expect((wire as Record<string, unknown>)[row.constant], row.constant).toBe(row.value);
     }
-    expect(limitRows.find((r) => r.limit === 'maxFrameBytes')!.max).toBe(procwire.HARD_MAX_FRAME_BYTES);
+    expect(limitRows.find((r) => r.limit === 'maxFrameBytes')!.max).toBe(wire.HARD_MAX_FRAME_BYTES);
   });
 
   it.each(limitRows.map((r) => [r.limit, r] as const))('%s accepts exactly its stated range', (limit, row) => {
@@ -475,7 +461,7 @@ describe('docs/PROTOCOL.md: conversations against a real procwire server', () =>
 
 describe('docs/PROTOCOL.md: msgids are free once cancelled, also while input validation is pending', () => {
   // An input schema that validates asynchronously, taking `ms` milliseconds.
-  const slow = procwire.defineChannel({
+  const slow = defineChannel({
     name: 'slow',
     version: 1,
     rpc: {

@@ -18,12 +18,11 @@ import { resolveEndpoint } from './registry.js';
 import { checkReconnect, reconnectingClient, type ReconnectOptions } from './reconnect.js';
 import { checkConnectOptions, checkServeOptions, rejectTcpOnlyOptions } from './options.js';
 import { isPermanent } from './links/permanent.js';
-import type { AccessMode, SharedSecret, TlsClientOptions, TlsServerOptions } from './transport.js';
+import type { ListenOptions, TransportConnectOptions } from './transport.js';
 import { closeOnSignals } from './signals.js';
 
-export interface ServeOptions extends ServerOptions {
-  /** Frame limits for every connection (defaults: 4 MiB, depth 64, 100k elements). */
-  readonly limits?: Partial<FrameLimits>;
+/** serve()'s options: the server's (core) and the listening transport's, plus what serve() itself adds. */
+export interface ServeOptions extends ServerOptions, ListenOptions {
   /**
    * Signals on which the server shuts down gracefully and the process then
    * ends by that signal (default SIGTERM and SIGINT; `false` for none).
@@ -31,29 +30,13 @@ export interface ServeOptions extends ServerOptions {
   readonly shutdownSignals?: readonly NodeJS.Signals[] | false;
   /** Grace period for running calls on a shutdown signal (default 5000 ms). */
   readonly shutdownGraceMs?: number;
-  /** Who may open the endpoint's named objects: 'owner' (0600, default) or 'group' (0660). */
-  readonly access?: AccessMode;
-  /** `tcp:` only: clients must prove they know this secret before any frame is read. */
-  readonly secret?: SharedSecret;
-  /** `tcp:` only: serve over TLS with this certificate and key. */
-  readonly tls?: TlsServerOptions;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 const DEFAULT_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
-export interface ConnectOptions extends ClientOptions {
-  readonly limits?: Partial<FrameLimits>;
-  /**
-   * Keep retrying, up to this many ms, while no server listens at the
-   * endpoint or the server is at capacity (CONNECT_FAILED,
-   * TOO_MANY_CONNECTIONS). Default 0: fail at once.
-   */
-  readonly waitMs?: number;
-  /** `tcp:` only: the server's shared secret. */
-  readonly secret?: SharedSecret;
-  /** `tcp:` only: connect over TLS (`true`: trust Node's bundled roots). */
-  readonly tls?: TlsClientOptions | true;
+/** connect()'s options: the client's (core) and the transport's, plus reconnecting. */
+export interface ConnectOptions extends ClientOptions, TransportConnectOptions {
   /**
    * Connect again, with backoff, whenever the connection is lost (`true`
    * for the default backoff). Calls in flight then fail with PEER_GONE and

@@ -83,9 +83,15 @@ export interface ListenOptions {
   readonly onRefused?: (error: ProcwireError, peer: PeerInfo) => void;
 }
 
-export interface ConnectOptions {
+/** What a transport's connect() takes; connect()'s own options extend it. */
+export interface TransportConnectOptions {
+  /** Frame limits of this connection (defaults: 4 MiB, depth 64, 100k elements). */
   readonly limits?: Partial<FrameLimits>;
-  /** Keep retrying while nothing listens at the endpoint, up to this many ms (default 0: fail at once). */
+  /**
+   * Keep retrying, up to this many ms, while no server listens at the
+   * endpoint or the server is at capacity (CONNECT_FAILED,
+   * TOO_MANY_CONNECTIONS). Default 0: fail at once.
+   */
   readonly waitMs?: number;
   /** `tcp:` only: the server's shared secret. */
   readonly secret?: SharedSecret;
@@ -137,5 +143,5 @@ export interface Transport {
   /** Absent when the transport's endpoints leave no names (abstract, inherited, or gone with their last handle). */
   readonly namedObjects?: NamedObjects;
   listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor>;
-  connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link>;
+  connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link>;
 }

@@ -47,7 +47,7 @@ import { HandshakeGate, handshakeLimitRefusal, TRANSPORT_HANDSHAKE_TIMEOUT_MS, t
 import { checkFrameLimits } from '../options.js';
 import { interceptLink } from '../links/interceptLink.js';
 import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from '../names/ownedNames.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 import { fifoNamedObjects } from './names.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fsConstants;
@@ -294,7 +294,7 @@ function untilFirstFrame(link: Link, slot: HandshakeSlot, names: { c2s: string; 
   }));
 }
 
-async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+async function connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link> {
   const path = fifoPath(endpoint);
   const limits = checkFrameLimits(options.limits);
   const id = randomBytes(16).toString('hex');

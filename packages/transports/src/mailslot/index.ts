@@ -30,7 +30,7 @@ import { MessageLink, type MessageWriter } from '../links/messageLink.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';
 import { readFirstLine } from '../handshake/firstLine.js';
 import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/mailslot\/([A-Za-z0-9._-]{1,200})$/;
 const ID_BYTES = 16;
@@ -152,7 +152,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   };
 }
 
-async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+async function connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link> {
   const name = slotName(endpoint);
   const url = `mailslot://./mailslot/${name}`;
   const { MailslotReader: Reader, MailslotWriter: Writer } = windowsNative();

@@ -69,7 +69,7 @@ import { markPermanent } from '../links/permanent.js';
 import { MessageLink } from '../links/messageLink.js';
 import { controlName, controlPath, groupControlPath, mqNamedObjects } from './names.js';
 import { MqReader, MqWriter } from './ports.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const ID_BYTES = 16;
 const NAME = /^\/[A-Za-z0-9._-]{1,200}$/;
@@ -368,7 +368,7 @@ async function reachServer(name: string, waitMs: number): Promise<{ socket: Sock
   return { socket, serverUid: credentials?.uid };
 }
 
-async function connect(endpoint: Endpoint, given: ConnectOptions): Promise<Link> {
+async function connect(endpoint: Endpoint, given: TransportConnectOptions): Promise<Link> {
   const name = queueName(endpoint);
   const options = { ...given, limits: checkFrameLimits(given.limits) };
   const id = randomBytes(ID_BYTES);

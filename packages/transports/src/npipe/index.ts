@@ -24,7 +24,7 @@ import { connectWithRetry } from '../links/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from '../endpoint.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';
 import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/pipe\/([A-Za-z0-9._-]{1,200})$/;
 
@@ -47,7 +47,7 @@ function pipeAddress(endpoint: Endpoint): PipeAddress {
   return { name, url: `npipe://./pipe/${name}`, path: `\\\\.\\pipe\\${name}` };
 }
 
-function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | ConnectOptions): Link {
+function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | TransportConnectOptions): Link {
   return createStreamLink(socket, socket, { peer: { transport: 'npipe', address: address.url }, limits: options.limits, nativeDuplex: true });
 }
 
@@ -69,7 +69,7 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   };
 }
 
-function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+function connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link> {
   const address = pipeAddress(endpoint);
   return connectWithRetry(address.url, options.waitMs ?? 0, () =>
     new Promise<Link>((resolve, reject) => {

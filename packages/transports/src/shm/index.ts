@@ -70,7 +70,7 @@ import { groupRendezvousPath, rendezvousName, rendezvousPath, shmNamedObjects } 
 import { eventFdSignals } from './signals.js';
 import { connectWindows, listenWindows } from './windows.js';
 import { DEFAULT_SPIN_MICROS, MAX_SPIN_MICROS, resolveWaitPolicy, type WaitPolicy } from './wait.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 const NAME = /^\/([A-Za-z0-9._-]{1,200})$/;
 const HELLO = Buffer.from('PWSHM/1\n');
@@ -364,7 +364,7 @@ function offer(fd: number, shm: ShmEndpoint, limits: ReturnType<typeof resolveFr
   }
 }
 
-async function connect(endpoint: Endpoint, options: ConnectOptions): Promise<Link> {
+async function connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link> {
   const shm = parse(endpoint);
   const url = `shm:///${shm.name}`;
   const limits = checkFrameLimits(options.limits);

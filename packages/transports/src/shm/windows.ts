@@ -22,7 +22,7 @@ import { listenOwnerOnlyPipe } from '../windows/pipeListener.js';
 import { ShmLink } from './link.js';
 import { eventSignals } from './signals.js';
 import type { WaitPolicy } from './wait.js';
-import type { ConnectOptions, ListenOptions } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions } from '../transport.js';
 
 const HELLO = 'PWSHM/1\n';
 const OFFER = /^PWSHM\/1 ([A-Za-z0-9._-]{1,200}) (\d{1,10})\n$/;
@@ -92,7 +92,7 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
   };
 }
 
-export async function connectWindows(shm: WindowsShmEndpoint, url: string, options: ConnectOptions): Promise<Link> {
+export async function connectWindows(shm: WindowsShmEndpoint, url: string, options: TransportConnectOptions): Promise<Link> {
   const limits = checkFrameLimits(options.limits);
   const socket = await connectWithRetry(url, options.waitMs ?? 0, () =>
     new Promise<Socket>((resolve, reject) => {

@@ -13,9 +13,9 @@ import { interceptLink } from '../links/interceptLink.js';
 import { loadSharedSecret } from './sharedSecretSource.js';
 import { isSecretServerHello, proveSecret, type ProveOptions } from './secret.js';
 import { connectTls, tlsClientPlan, tlsFailure, type TlsClientPlan } from './tls.js';
-import type { ConnectOptions } from '../transport.js';
+import type { TransportConnectOptions } from '../transport.js';
 
-export function needsTcpGuard(options: ConnectOptions): boolean {
+export function needsTcpGuard(options: TransportConnectOptions): boolean {
   return options.secret !== undefined || options.tls !== undefined;
 }
 
@@ -27,7 +27,7 @@ export async function connectTcpGuarded(
   host: string,
   port: number,
   where: string,
-  options: ConnectOptions,
+  options: TransportConnectOptions,
   linkOf: (socket: Socket) => Link,
 ): Promise<Link> {
   const secret = await loadSharedSecret(options.secret);

@@ -20,7 +20,7 @@ import { invalidEndpoint, type Endpoint } from '../endpoint.js';
 import { checkFrameLimits } from '../options.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';
 import { connectSocket, listenError, listenOn, rejectQuery, socketAcceptor, socketLink } from '../sockets/stream.js';
-import type { ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 import { guardTcpAccept } from './acceptGuard.js';
 import { connectTcpGuarded, explainSecretOrTlsServer, needsTcpGuard } from './connectGuard.js';
 
@@ -40,7 +40,7 @@ function describe(address: Address): string {
   return `tcp://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
-function linkFor(socket: Socket, address: Address, options: ListenOptions | ConnectOptions, peerAddress?: string): Link {
+function linkFor(socket: Socket, address: Address, options: ListenOptions | TransportConnectOptions, peerAddress?: string): Link {
   socket.setNoDelay(true);
   const peer: PeerInfo = { transport: 'tcp', address: peerAddress ?? describe(address) };
   return socketLink(socket, peer, options.limits);
@@ -64,7 +64,7 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
   return socketAcceptor(url, server, connections, linkOf, () => guard?.close());
 }
 
-function connect(address: Address, options: ConnectOptions): Promise<Link> {
+function connect(address: Address, options: TransportConnectOptions): Promise<Link> {
   const url = describe(address);
   if (needsTcpGuard(options)) return connectTcpGuarded(address.host, address.port, url, options, (socket) => linkFor(socket, address, options));
   return connectSocket(url, { host: address.host, port: address.port }, options.waitMs ?? 0, (socket) =>

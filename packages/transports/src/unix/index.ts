@@ -36,7 +36,7 @@ import { isType, socketAnswers } from '../names/probes.js';
 import { peerCredentialsOf } from '../sockets/peerCredentials.js';
 import { listenOnFile, socketPathProblem } from '../sockets/socketFile.js';
 import { connectSocket, listenError, listenOn, rejectQuery, socketAcceptor, socketLink, type NetAddress } from '../sockets/stream.js';
-import type { AccessMode, ConnectOptions, ListenOptions, Transport } from '../transport.js';
+import type { AccessMode, TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 
 type Address = { kind: 'file'; path: string } | { kind: 'abstract'; name: string };
 
@@ -69,7 +69,7 @@ function describe(address: Address): string {
   return address.kind === 'file' ? `unix://${address.path}` : `unix:@${address.name}`;
 }
 
-function linkFor(socket: Socket, address: Address, options: ListenOptions | ConnectOptions, credentials: PeerCredentials | undefined): Link {
+function linkFor(socket: Socket, address: Address, options: ListenOptions | TransportConnectOptions, credentials: PeerCredentials | undefined): Link {
   const peer: PeerInfo = { transport: 'unix', address: describe(address), ...credentials };
   return socketLink(socket, peer, options.limits);
 }
@@ -142,7 +142,7 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
   return socketAcceptor(describe(address), server, connections, (socket) => linkFor(socket, address, options, peerCredentialsOf(socket)), removeFile);
 }
 
-function connect(address: Address, options: ConnectOptions): Promise<Link> {
+function connect(address: Address, options: TransportConnectOptions): Promise<Link> {
   rejectTcpOnlyOptions('unix', options);
   // A client's link names the server process the same way.
   return connectSocket(describe(address), netPath(address), options.waitMs ?? 0, (socket) => linkFor(socket, address, options, peerCredentialsOf(socket)));
