@@ -9,7 +9,7 @@ import { median } from './stats.js';
 
 export type { Mode } from './cases.js';
 
-export interface LatencyFigure {
+interface LatencyFigure {
   /** Median over sessions of the session p50, µs. */
   readonly p50: number;
   readonly p99: number;
@@ -18,7 +18,7 @@ export interface LatencyFigure {
   readonly p99s: readonly number[];
 }
 
-export interface ThroughputFigure {
+interface ThroughputFigure {
   /** Median over sessions, messages per second. */
   readonly msgsPerSec: number;
   readonly runs: readonly number[];
@@ -37,7 +37,7 @@ export interface CaseFigures {
   readonly errors: string[];
 }
 
-export function emptyFigures(info: CaseInfo): CaseFigures {
+function emptyFigures(info: CaseInfo): CaseFigures {
   return { info, latency: { pinned: {}, unpinned: {} }, throughput: {}, cpus: { pinned: [], unpinned: [] }, errors: [] };
 }
 

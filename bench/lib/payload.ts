@@ -12,7 +12,6 @@ export interface Payload {
 
 /** The payload sizes the issue asks for: 64 B and 4 KiB. */
 export const SIZES = [64, 4096] as const;
-export type Size = (typeof SIZES)[number];
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 

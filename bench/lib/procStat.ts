@@ -31,7 +31,7 @@ export interface CpuUse {
 let clockTicks: number | undefined;
 
 /** Clock ticks per second (USER_HZ), from getconf; 100 on every Linux this runs on. */
-export function ticksPerSecond(): number {
+function ticksPerSecond(): number {
   if (clockTicks === undefined) {
     const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
     const value = Number(out.stdout?.trim());

@@ -12,16 +12,16 @@ import { us as fmtUs } from './format.js';
 import type { IdleResult } from './idleCheck.js';
 import { bytesContext, idleSplit as split, latencyContext, rateContext } from './targetContext.js';
 
-export { bestPeer, type BestPeer } from './aggregate.js';
+export { bestPeer } from './aggregate.js';
 
-export const SMALL = 64;
-export const LATENCY_LIMIT = 1.15;
-export const THROUGHPUT_FACTOR = 2;
+const SMALL = 64;
+const LATENCY_LIMIT = 1.15;
+const THROUGHPUT_FACTOR = 2;
 
 /** shm spin, whole stack, 64 B: p50 round trip at most this many µs… */
 export const SHM_P50_LIMIT_US = 5;
 /** …and at least this many times faster than the raw Unix floor and every JavaScript peer. */
-export const SHM_SPEEDUP = 4;
+const SHM_SPEEDUP = 4;
 /** shm spin, one way, 64 B messages per second. */
 export const SHM_RATE = 1_500_000;
 /** shm spin, one way, 1 MiB binary payloads: GB/s (10^9 bytes of payload per second). */

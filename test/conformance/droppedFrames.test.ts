@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, ProcwireError, spawn, type Client } from 'procwire';
+import { connect, ErrorCode, type ProcwireError, spawn, type Client } from 'procwire';
 import { decode, DEFAULT_FRAME_LIMITS, encode, FrameDelimiter, MessageType, resolveEndpoint } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { makeShape } from '../fixtures/shapes.js';

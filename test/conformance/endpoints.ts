@@ -23,7 +23,7 @@ export interface Peer {
 }
 
 /** Options of the server process (PROCWIRE_SERVE_OPTIONS, JSON) and of the peer's first client. */
-export interface StartOptions {
+interface StartOptions {
   readonly serve?: Record<string, unknown>;
   readonly client?: ConnectOptions;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, ErrorCode, ProcwireError, spawn } from 'procwire';
+import { connect, ErrorCode, type ProcwireError, spawn } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { codeOf } from '../helpers/errors.js';
 import { FIXTURES, startServerProcess, tempSocketPath } from '../helpers/processes.js';

@@ -2,7 +2,7 @@ import { lstatSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, serve, ProcwireError } from 'procwire';
+import { connect, ErrorCode, serve } from 'procwire';
 import { resolveEndpoint, type Link } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';

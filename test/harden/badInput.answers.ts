@@ -11,7 +11,7 @@ const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 const CODE_PREFIX = /^([A-Z][A-Z0-9_]*): /;
 
 /** The code of an error as it crossed the wire (a map to procwire peers, "CODE: message" to plain ones). */
-export function wireCode(error: unknown): string | undefined {
+function wireCode(error: unknown): string | undefined {
   if (typeof error === 'string') return CODE_PREFIX.exec(error)?.[1];
   if (typeof error === 'object' && error !== null && !Array.isArray(error)) {
     const { code, message } = error as { code?: unknown; message?: unknown };

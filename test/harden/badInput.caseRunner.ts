@@ -8,9 +8,9 @@ import { HELLO, mp, request, type Bytes } from './badInput.bytes.js';
 import type { Target } from './badInput.targets.js';
 
 /** Every case must end (answer, hang-up, or release after the peer left) within this. */
-export const BOUND_MS = 2000;
+const BOUND_MS = 2000;
 /** Sent after whole frames: once it is answered, the server has acted on everything before it. */
-export const PROBE_ID = 0xffff_ff00;
+const PROBE_ID = 0xffff_ff00;
 const PROBE = request(PROBE_ID, 'harden.add', mp({ a: 20, b: 22 }));
 const PROBE_MESSAGE = decode(PROBE);
 /** How long an incomplete frame must be left waiting before the peer hangs up. */

@@ -4,9 +4,9 @@ import type { HealthyCalls } from './badInput.healthyCalls.js';
 import type { Target } from './badInput.targets.js';
 
 /** Connections the server holds with no attack running: the healthy client's. */
-export const BASELINE_CONNECTIONS = 1;
+const BASELINE_CONNECTIONS = 1;
 /** The fewest attacks a measured kind makes, so that RSS growth per attack means something. */
-export const MIN_MEASURED_ATTACKS = 16;
+const MIN_MEASURED_ATTACKS = 16;
 /** How many times a measured kind of `cases` cases runs its list. */
 export const measuredRounds = (cases: number): number => Math.max(1, Math.ceil(MIN_MEASURED_ATTACKS / Math.max(1, cases)));
 /** Failed cases listed per kind (the rest are counted). */

@@ -10,7 +10,7 @@
 import type { BadInputCase, BadInputKind } from './badInput.case.js';
 import { arrayHeader, HELLO, mapHeader, mp, strHeader, type Width } from './badInput.bytes.js';
 
-export const TEMPLATES: ReadonlyArray<[string, Buffer]> = [
+const TEMPLATES: ReadonlyArray<[string, Buffer]> = [
   ['hello', HELLO],
   ['request', mp([0, 1, 'harden.add', [{ a: 1, b: 2 }]])],
   ['stream open', mp([5, 2, 'harden.count', [{ to: 3 }], 64])],

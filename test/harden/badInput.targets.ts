@@ -9,7 +9,7 @@ import { startServerProcess, tempSocketPath, uniqueName } from '../helpers/proce
 import { removeQueue } from '../helpers/queues.js';
 import { openRawLink, spawnHostileParent } from '../helpers/rawLink.js';
 
-export type AdminReport = Awaited<ReturnType<Client<typeof hardenTarget>['rpc']['admin']>>;
+type AdminReport = Awaited<ReturnType<Client<typeof hardenTarget>['rpc']['admin']>>;
 
 /** A harden server in its own process, a healthy client of it, and a way in for hostile peers. */
 export interface Target {

@@ -5,7 +5,7 @@ import { measuredRounds, mergeReports, runKind, type KindReport } from './badInp
 import type { TargetKind } from './badInput.targets.js';
 
 /** The issue's bound on what one attack may leave the server holding. */
-export const RSS_PER_ATTACK_LIMIT_KB = 2048;
+const RSS_PER_ATTACK_LIMIT_KB = 2048;
 
 export interface TransportRun {
   readonly reports: readonly KindReport[];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, ProcwireError, removeStaleObjects, serve, type Client, type ServeOptions } from 'procwire';
+import { connect, ErrorCode, type ProcwireError, removeStaleObjects, serve, type Client, type ServeOptions } from 'procwire';
 import { encode, MessageType } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { calcHandlers } from '../fixtures/calcHandlers.js';

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, ProcwireError, removeStaleObjects, type Client } from 'procwire';
+import { connect, ErrorCode, type ProcwireError, removeStaleObjects, type Client } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { startServerProcess, tempSocketPath, uniqueName, type ServerProcess } from '../helpers/processes.js';
 import { recordHardening } from '../helpers/hardenTally.js';

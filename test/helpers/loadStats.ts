@@ -16,7 +16,7 @@ import { fdCount, fdTargets, rssBytes as procRssBytes } from './procStats.js';
 export const openFdCount = (pid: number = process.pid): number => fdCount(pid);
 
 /** What each open descriptor of `pid` points at, inode numbers left out so two snapshots compare by kind, sorted. */
-export function openFdTargets(pid: number = process.pid): string[] {
+function openFdTargets(pid: number = process.pid): string[] {
   return fdTargets(pid)
     .map((entry) => entry.replace(/^\d+ -> /, '').replace(/\[\d+\]$/, '[]'))
     .sort();
@@ -32,7 +32,7 @@ function statusField(pid: number, field: string): number {
 export const rssBytes = (pid: number = process.pid): number => procRssBytes(pid);
 
 /** Highest resident set size `pid` has had, in bytes (VmHWM). */
-export function peakRssBytes(pid: number = process.pid): number {
+function peakRssBytes(pid: number = process.pid): number {
   return statusField(pid, 'VmHWM');
 }
 
@@ -41,21 +41,21 @@ export function peakRssBytes(pid: number = process.pid): number {
  * "procwire-shm"): a segment nobody unmapped shows here even though it has
  * no name anywhere in the file system.
  */
-export function shmSegmentMappings(pid: number = process.pid): number {
+function shmSegmentMappings(pid: number = process.pid): number {
   return readFileSync(`/proc/${pid}/maps`, 'utf8')
     .split('\n')
     .filter((line) => line.includes('/memfd:procwire-shm')).length;
 }
 
 /** Node's active handles and requests by kind (TCPWrap, PipeWrap, Timeout, FSReqCallback, ...). */
-export function activeResources(): Record<string, number> {
+function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }
 
 /** procwire's private runtime directory: `<XDG_RUNTIME_DIR or tmpdir>/procwire-<uid>`. */
-export function runtimeDir(): string {
+function runtimeDir(): string {
   return join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid!()}`);
 }
 
@@ -160,5 +160,5 @@ export async function selfSnapshotBackTo(baseline: ProcessSnapshot, maxMs = 5000
   }
 }
 
-export const MB = 1_000_000;
+const MB = 1_000_000;
 export const formatMB = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;

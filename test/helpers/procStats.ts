@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Clock ticks per second of utime/stime (USER_HZ; 100 on every Linux we know, asked once). */
-export const CLOCK_TICKS_PER_SECOND = (() => {
+const CLOCK_TICKS_PER_SECOND = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -48,7 +48,7 @@ export function fdTargets(pid: number): string[] {
  * command name in /proc/pid/stat may hold spaces and parentheses, so the
  * fields are counted from the last ')'.
  */
-export function cpuTicks(pid: number): number {
+function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name: state is field 3 of stat(5), so utime (14) and stime (15) are at 11 and 12.
@@ -78,15 +78,6 @@ export function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
-  }
-}
-
-/** Entries of /dev/shm (POSIX shared memory and named semaphores). */
-export function devShmEntries(): string[] {
-  try {
-    return readdirSync('/dev/shm').sort();
-  } catch {
-    return [];
   }
 }
 

@@ -10,7 +10,7 @@ import { native, type NativeSystemError } from '@procwire/native';
 export const NATIVE_FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** A short unique name, so parallel tests and runs never share an OS object. */
-export function uniqueName(prefix = 'pwn'): string {
+function uniqueName(prefix = 'pwn'): string {
   return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 

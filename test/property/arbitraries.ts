@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { encode, resolveFrameLimits, type FrameLimits } from '@procwire/core';
 
 /** Keys that name something on Object.prototype, or that decoders treat specially. */
-export const SPECIAL_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '', '0', '1e3'] as const;
+const SPECIAL_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '', '0', '1e3'] as const;
 
 const key = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 8 }) }, { weight: 1, arbitrary: fc.constantFrom(...SPECIAL_KEYS) });
 
@@ -48,21 +48,21 @@ export const wireValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).node;
 
 /** Bytes that often decide how a header is read. */
-export const INTERESTING_BYTES = [
+const INTERESTING_BYTES = [
   0x00, 0x0f, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
   0xcb, 0xcc, 0xcf, 0xd3, 0xd4, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
 ];
 
 const anyByte = fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.integer({ min: 0, max: 255 }));
 
-export type Mutation =
+type Mutation =
   | { readonly kind: 'set'; readonly at: number; readonly byte: number }
   | { readonly kind: 'insert'; readonly at: number; readonly bytes: Uint8Array }
   | { readonly kind: 'delete'; readonly at: number; readonly length: number }
   | { readonly kind: 'truncate'; readonly at: number }
   | { readonly kind: 'duplicate'; readonly at: number; readonly length: number };
 
-export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: anyByte }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }) },
@@ -70,7 +70,7 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }) },
 );
 
-export function applyMutation(bytes: Buffer, m: Mutation): Buffer {
+function applyMutation(bytes: Buffer, m: Mutation): Buffer {
   const at = m.at % (bytes.length + 1);
   switch (m.kind) {
     case 'set': {
@@ -133,7 +133,7 @@ export const frameLimits: fc.Arbitrary<FrameLimits> = fc
  * all. Byte by byte covers the first BYTEWISE_LIMIT bytes (every header split
  * every way) and passes the rest whole, so a 70 KB string costs no 70,000 chunks.
  */
-export const BYTEWISE_LIMIT = 4096;
+const BYTEWISE_LIMIT = 4096;
 
 export type Chunking = { readonly kind: 'whole' } | { readonly kind: 'bytewise' } | { readonly kind: 'cuts'; readonly cuts: readonly number[] };
 

@@ -97,7 +97,7 @@ export type Settled =
   | { readonly ok: false; readonly code: string };
 
 /** The code a client must read from an error slot (PROTOCOL.md 7.2). */
-export function codeFromWire(error: unknown): string {
+function codeFromWire(error: unknown): string {
   if (typeof error === 'object' && error !== null && !Array.isArray(error)) {
     const { code, message } = error as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && typeof message === 'string') return code;

@@ -5,7 +5,7 @@
  * value never has the `validated`/`item`/`event` wrapper.
  */
 import { z } from 'zod';
-import { defineChannel, ProcwireError, type Handlers } from '@procwire/core';
+import { defineChannel, type ProcwireError, type Handlers } from '@procwire/core';
 
 export const prop = defineChannel({
   name: 'prop',

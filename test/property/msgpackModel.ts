@@ -9,7 +9,7 @@ import type { FrameLimits } from '@procwire/core';
 export type LimitName = 'maxFrameBytes' | 'maxDepth' | 'maxElements';
 
 /** What the walk found wrong at the first header that breaks a rule. */
-export type Violation =
+type Violation =
   | { readonly code: 'PROTOCOL'; readonly at: number }
   | { readonly code: 'FRAME_TOO_LARGE'; readonly at: number; readonly limits: readonly LimitName[] };
 

@@ -6,7 +6,7 @@ import { recordHardening } from '../helpers/hardenTally.ts';
  * again on every machine. PROCWIRE_FC_SEED moves all of them at once (a soak
  * run over fresh inputs); PROCWIRE_FC_RUNS multiplies the run counts.
  */
-export const BASE_SEED = readInteger('PROCWIRE_FC_SEED') ?? 20_261_126;
+const BASE_SEED = readInteger('PROCWIRE_FC_SEED') ?? 20_261_126;
 const RUNS_FACTOR = readInteger('PROCWIRE_FC_RUNS') ?? 1;
 
 function readInteger(name: string): number | undefined {
@@ -26,7 +26,7 @@ export interface PropertyPlan {
 }
 
 /** The seed and run count a plan resolves to. */
-export function planOf(plan: PropertyPlan): { seed: number; numRuns: number } {
+function planOf(plan: PropertyPlan): { seed: number; numRuns: number } {
   return { seed: (BASE_SEED + plan.offset) | 0, numRuns: Math.max(1, Math.round(plan.numRuns * RUNS_FACTOR)) };
 }
 

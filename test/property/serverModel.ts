@@ -128,7 +128,7 @@ export function isMsgid(value: unknown): value is number {
 }
 
 /** What one request must be answered with, when its id is used by no other call, stream or cancel. */
-export type Prediction =
+type Prediction =
   | { readonly kind: 'result'; readonly canonical: string; readonly rich: boolean }
   | { readonly kind: 'error'; readonly code: string; readonly rich: boolean }
   | { readonly kind: 'slow' };

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { createServer, encode, ErrorCode, MessageType, ProcwireError } from '@procwire/core';
+import { createServer, encode, ErrorCode, MessageType, type ProcwireError } from '@procwire/core';
 import { MemoryAcceptor, MemoryLink } from '../helpers/memoryLink.ts';
 import { chunking, cut, type Chunking } from './arbitraries.ts';
 import { prop, propHandlers } from './contract.ts';

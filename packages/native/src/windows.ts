@@ -235,14 +235,14 @@ export interface PipeListenerConstructor {
  * event (ResetEvent); `spin(..., yieldCpu)` yields with SwitchToThread;
  * `close()` unmaps the view and closes the mapping and both event handles.
  */
-export interface WindowsShmChannel extends ShmChannel {
+interface WindowsShmChannel extends ShmChannel {
   /** `Local\procwire-shm-<name>`. */
   readonly path: string;
   /** The owner and DACL of the mapping and both events as Windows reports them (GetSecurityInfo), in SDDL. */
   securityDescriptors(): { mapping: string; serverBell: string; clientBell: string };
 }
 
-export interface WindowsShmChannelConstructor {
+interface WindowsShmChannelConstructor {
   /**
    * `create: true` creates the mapping (zero-filled) and both events,
    * owner-only; any of the three names already in use throws EEXIST
@@ -265,7 +265,7 @@ export interface WindowsShmChannelConstructor {
  * the callback, no call after close(); a failed wait closes it and goes to
  * `onError` (or is an uncaught exception).
  */
-export interface BellWatcher {
+interface BellWatcher {
   /** `Local\procwire-shm-<name>-s` or `-c`. */
   readonly path: string;
   close(): void;
@@ -273,7 +273,7 @@ export interface BellWatcher {
   unref(): void;
 }
 
-export interface BellWatcherConstructor {
+interface BellWatcherConstructor {
   /** Watches `side`'s own bell (side 0: `-s`, side 1: `-c`); ENOENT (`syscall: 'OpenEventW'`) when no channel created it. */
   new (name: string, side: 0 | 1, onRing: () => void, onError?: WindowsErrorCallback): BellWatcher;
 }

@@ -62,7 +62,7 @@ export function semaphorePaths(name: string): SemaphorePaths {
   return { lock: join(dir, `sem-${name}.lock`), bell: join(dir, `sem-${name}.bell`) };
 }
 
-export function errnoCode(error: unknown): string | undefined {
+function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
@@ -71,7 +71,7 @@ function refuse(name: string, why: string, cause?: unknown): ProcwireError {
 }
 
 /** Ours, private and of the expected type, or a typed refusal. */
-export function checkOwned(info: Pick<FdStat, 'mode' | 'uid'>, path: string, name: string, type: 'file' | 'fifo'): void {
+function checkOwned(info: Pick<FdStat, 'mode' | 'uid'>, path: string, name: string, type: 'file' | 'fifo'): void {
   const uid = process.getuid?.();
   const expected = type === 'file' ? S_IFREG : S_IFIFO;
   if ((info.mode & S_IFMT) !== expected) throw refuse(name, `${path} is not a ${type === 'file' ? 'regular file' : 'FIFO'}`);

@@ -24,7 +24,7 @@ import { checkAccess } from './names/ownedNames.js';
 import type { AccessMode } from './transport.js';
 
 /** setTimeout's ceiling: a longer wait would fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Signals a process cannot catch: a handler for them cannot be installed. */
 const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
@@ -42,7 +42,7 @@ function shown(value: unknown): string {
 }
 
 /** The options argument itself: an object or left out. */
-export function checkOptionsObject(options: unknown, what: string): void {
+function checkOptionsObject(options: unknown, what: string): void {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     throw invalid(`${what}: options must be an object; got ${shown(options)}`);
   }

@@ -52,7 +52,7 @@ export function checkReconnect(reconnect: unknown): ReconnectOptions | undefined
   return options;
 }
 
-export function resolveBackoff(options: ReconnectOptions): Backoff {
+function resolveBackoff(options: ReconnectOptions): Backoff {
   const backoff = {
     initialDelayMs: options.initialDelayMs ?? 100,
     maxDelayMs: options.maxDelayMs ?? 5000,
@@ -74,7 +74,7 @@ export function resolveBackoff(options: ReconnectOptions): Backoff {
 }
 
 /** The wait before attempt `attempt` (1-based). */
-export function backoffDelay(backoff: Backoff, attempt: number): number {
+function backoffDelay(backoff: Backoff, attempt: number): number {
   const base = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * backoff.factor ** (attempt - 1));
   return Math.max(0, base * (1 + backoff.jitter * (2 * Math.random() - 1)));
 }

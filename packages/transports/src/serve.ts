@@ -7,7 +7,6 @@ import {
   type Channel,
   type Client,
   type ClientOptions,
-  type FrameLimits,
   type Handlers,
   type Link,
   type LinkAcceptor,

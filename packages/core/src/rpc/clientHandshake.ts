@@ -129,7 +129,7 @@ export class ClientHandshake {
 }
 
 /** Why the server's hello does not fit this client's channel, or undefined when it does. */
-export function checkServerHello(hello: ServerHello, channel: Channel<any>): ProcwireError | undefined {
+function checkServerHello(hello: ServerHello, channel: Channel<any>): ProcwireError | undefined {
   if (hello.procwire !== PROTOCOL_VERSION) {
     return new ProcwireError(
       ErrorCode.PROTOCOL,

@@ -12,7 +12,7 @@ export interface PendingCall {
 }
 
 /** A heartbeat ping awaiting its answer: any answer is a sign of life, and its result is never read. */
-export interface PendingPing {
+interface PendingPing {
   readonly kind: 'ping';
 }
 

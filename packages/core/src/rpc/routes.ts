@@ -3,7 +3,7 @@ import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import { METHOD_SEPARATOR, RESERVED_METHOD_PREFIX } from '../wire/constants.js';
 
-export type RouteKind = 'rpc' | 'stream' | 'event';
+type RouteKind = 'rpc' | 'stream' | 'event';
 
 /** One member of a channel, indexed by its wire name (`calc.add`). */
 export interface Route {

@@ -29,8 +29,6 @@ export const MessageType = {
   STREAM_CREDIT: 8,
 } as const;
 
-export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
-
 /** msgpack-rpc message ids are 32-bit unsigned integers. */
 export const MAX_MSGID = 0xffff_ffff;
 

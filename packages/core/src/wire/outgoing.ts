@@ -199,7 +199,7 @@ export function checkOutgoing(frame: EncodedFrame, limits: FrameLimits): Refusal
   }
 }
 
-export const UNDECODABLE_KEY = 'a Map key that is an object, array, Date or byte array (the receiver cannot decode it; use string or number keys)';
+const UNDECODABLE_KEY = 'a Map key that is an object, array, Date or byte array (the receiver cannot decode it; use string or number keys)';
 
 /**
  * The error for a refused frame. `what` names it ("request", "result of

@@ -1,7 +1,7 @@
 import { ErrorCode, ProcwireError } from '@procwire/core';
 
 /** Connections of one server that may be in their transport handshake at once. */
-export const DEFAULT_MAX_HANDSHAKES = 64;
+const DEFAULT_MAX_HANDSHAKES = 64;
 /**
  * How long a transport handshake may take (the exchange a transport does
  * before a connection is a link: a secret, TLS, a FIFO or queue request, a

@@ -31,9 +31,9 @@ export interface MessageWriter {
  * back to back (small frames sent in one tick share one message, so a burst
  * of small messages costs one mq_send per message size, not per frame).
  */
-export const CHUNK_MORE = 0;
-export const CHUNK_LAST = 1;
-export const WHOLE_FRAMES = 2;
+const CHUNK_MORE = 0;
+const CHUNK_LAST = 1;
+const WHOLE_FRAMES = 2;
 
 const RESOLVED = Promise.resolve();
 

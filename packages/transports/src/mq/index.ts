@@ -55,7 +55,6 @@ import {
   makeGroupEndpointDir,
   otherPath,
   checkDerivedSocketPaths,
-  privateRuntimeDir,
   privateRuntimeDirPath,
   reachPrivateOrGroup,
   removeGroupEndpointDir,

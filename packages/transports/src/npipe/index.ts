@@ -19,7 +19,7 @@
  *   left behind.
  */
 import { createConnection, type Socket } from 'node:net';
-import { createStreamLink, ErrorCode, ProcwireError, type Link, type LinkAcceptor } from '@procwire/core';
+import { createStreamLink, type Link, type LinkAcceptor } from '@procwire/core';
 import { connectWithRetry } from '../links/connectRetry.js';
 import { invalidEndpoint, type Endpoint } from '../endpoint.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';

@@ -59,7 +59,6 @@ import {
   makeGroupEndpointDir,
   otherPath,
   checkDerivedSocketPaths,
-  privateRuntimeDir,
   privateRuntimeDirPath,
   reachPrivateOrGroup,
   removeGroupEndpointDir,
@@ -77,7 +76,7 @@ const HELLO = Buffer.from('PWSHM/1\n');
 const OFFER = /^PWSHM\/1 (\d{1,10})\n$/;
 /** Each side's ring header area before the data (ring.h kHeaderBytes). */
 const RING_HEADER_BYTES = 256;
-export const DEFAULT_RING_BYTES = 1024 * 1024;
+const DEFAULT_RING_BYTES = 1024 * 1024;
 const MIN_RING_BYTES = 4096;
 const MAX_RING_BYTES = 1024 * 1024 * 1024;
 const SERVER_SIDE = 0;

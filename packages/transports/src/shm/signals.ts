@@ -2,10 +2,10 @@ import type { Socket } from 'node:net';
 import { native, windowsNative, type FdWatcher } from '@procwire/native';
 
 /** The control message of a clean close. */
-export const GOODBYE = 'BYE\n';
+const GOODBYE = 'BYE\n';
 
 /** What a link hears on its control wire besides frames: a goodbye, or the peer's death. */
-export interface ControlEvents {
+interface ControlEvents {
   goodbye(): void;
   /** The wire broke (the peer died) or carried something it must not. */
   gone(why: 'closed' | 'unexpected'): void;

@@ -15,7 +15,7 @@ export interface WaitPolicy {
 export const DEFAULT_SPIN_MICROS = 50;
 export const MAX_SPIN_MICROS = 1_000_000;
 /** The longest one turn of the spinner holds the event loop. */
-export const SPIN_SLICE_MICROS = 50;
+const SPIN_SLICE_MICROS = 50;
 
 /**
  * `auto` (the default) spins only when this process may run on more than one

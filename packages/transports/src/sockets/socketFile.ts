@@ -16,7 +16,7 @@ import { listenOn } from './stream.js';
  * directory beside it, `.procwire-XXXXXX/s`. It must fit in sun_path too,
  * or the kernel's bind would be given a cut-off path.
  */
-export function bindPathBytes(path: string): number {
+function bindPathBytes(path: string): number {
   return Buffer.byteLength(join(dirname(path), TEMPORARY_BIND_NAME));
 }
 

@@ -16,20 +16,20 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, ProcwireError } from '@procwire/core';
 import { HandshakeEnded, HandshakeMismatch, HandshakeReader } from '../handshake/reader.js';
 
-export const SECRET_VERSION = 1;
-export const CLIENT_MAGIC = Buffer.from([0xc1, 0x70, 0x77, 0x63]); // \xC1 p w c
-export const SERVER_MAGIC = Buffer.from([0xc1, 0x70, 0x77, 0x73]); // \xC1 p w s
+const SECRET_VERSION = 1;
+const CLIENT_MAGIC = Buffer.from([0xc1, 0x70, 0x77, 0x63]); // \xC1 p w c
+const SERVER_MAGIC = Buffer.from([0xc1, 0x70, 0x77, 0x73]); // \xC1 p w s
 const NONCE_BYTES = 32;
-export const HELLO_BYTES = CLIENT_MAGIC.length + 1 + NONCE_BYTES;
-export const PROOF_BYTES = 32;
+const HELLO_BYTES = CLIENT_MAGIC.length + 1 + NONCE_BYTES;
+const PROOF_BYTES = 32;
 const CLIENT_LABEL = Buffer.from('procwire-secret-1 client', 'latin1');
 const SERVER_LABEL = Buffer.from('procwire-secret-1 server', 'latin1');
 
-export function secretHello(magic: Buffer, nonce: Buffer = randomBytes(NONCE_BYTES)): Buffer {
+function secretHello(magic: Buffer, nonce: Buffer = randomBytes(NONCE_BYTES)): Buffer {
   return Buffer.concat([magic, Buffer.of(SECRET_VERSION), nonce]);
 }
 
-export function secretProof(side: 'client' | 'server', secret: Buffer, clientHello: Buffer, serverHello: Buffer): Buffer {
+function secretProof(side: 'client' | 'server', secret: Buffer, clientHello: Buffer, serverHello: Buffer): Buffer {
   return createHmac('sha256', secret)
     .update(side === 'client' ? CLIENT_LABEL : SERVER_LABEL)
     .update(clientHello)

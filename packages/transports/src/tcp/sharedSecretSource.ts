@@ -5,7 +5,7 @@ import { ownUid } from '../names/ownedNames.js';
 import type { SharedSecret } from '../transport.js';
 
 /** Shorter secrets are refused: 16 bytes of real randomness is the least an HMAC key should carry. */
-export const MIN_SECRET_BYTES = 16;
+const MIN_SECRET_BYTES = 16;
 /** A secret file larger than this is surely the wrong file. */
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
