@@ -124,7 +124,9 @@ async function runIdleChecks(args: BenchArgs, socketDir: string): Promise<IdleRe
   process.stderr.write(`idle checks (${IDLE_SECONDS} s after start-up, side by side): ${checks.map((c) => c.id).join(', ')}\n`);
   const results = await Promise.all(checks.map((c) => runIdleCheck(c, socketDir, IDLE_SECONDS)));
   for (const r of results) {
-    process.stderr.write(`${r.id}: ${r.totalMs === undefined ? `FAILED ${r.error}` : `${r.totalMs.toFixed(2)} ms CPU (client + server)`}\n`);
+    process.stderr.write(
+      `${r.id}: ${r.totalMs === undefined ? `FAILED ${r.error}` : `${r.totalMs.toFixed(2)} ms CPU (client + server)`}\n`,
+    );
   }
   return results;
 }
@@ -140,7 +142,9 @@ async function main(): Promise<void> {
   if (!pinnedAvailable) process.stderr.write('warning: taskset is not available; "pinned" sessions run unpinned\n');
   const ids = CASES.map((c) => c.id).filter((id) => selects(args.only, id));
   if (ids.length === 0 && !IDLE_CHECKS.some((c) => selects(args.only, c.id))) {
-    throw new Error(`--only=${args.only.join(',')} matches nothing; cases: ${CASES.map((c) => c.id).join(' ')}; idle checks: ${IDLE_CHECKS.map((c) => c.id).join(' ')}`);
+    throw new Error(
+      `--only=${args.only.join(',')} matches nothing; cases: ${CASES.map((c) => c.id).join(' ')}; idle checks: ${IDLE_CHECKS.map((c) => c.id).join(' ')}`,
+    );
   }
   const socketDir = mkdtempSync(join(tmpdir(), 'procwire-bench-'));
   const programs = ids.map((id) => caseInfo(id).program).filter((p) => p !== undefined);
@@ -163,7 +167,11 @@ async function main(): Promise<void> {
     });
     for (const e of errors) process.stderr.write(`${e.caseId}: ${e.message}\n`);
     const idle = await runIdleChecks(args, socketDir);
-    const specs = plan(args, socketDir, ids.filter((id) => !unbuilt.includes(id)));
+    const specs = plan(
+      args,
+      socketDir,
+      ids.filter((id) => !unbuilt.includes(id)),
+    );
     process.stderr.write(`procwire bench: ${specs.length} sessions on ${machine.cpuModel}, node ${machine.node}\n`);
     const sessions: SessionResult[] = [];
     for (const [k, spec] of specs.entries()) {
@@ -207,7 +215,8 @@ async function main(): Promise<void> {
     writeFileSync(chartFile, chart);
     process.stdout.write(`\nresults written to ${file}\nchart written to ${chartFile}\n`);
     if (args.publish) {
-      if (args.quick || args.only.length) process.stderr.write('warning: publishing the chart of a quick or partial run (its caption says so)\n');
+      if (args.quick || args.only.length)
+        process.stderr.write('warning: publishing the chart of a quick or partial run (its caption says so)\n');
       writeFileSync(PUBLISHED_CHART, chart);
       process.stdout.write(`chart published to ${PUBLISHED_CHART}\n`);
     }

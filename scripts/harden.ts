@@ -78,14 +78,18 @@ function printSummary(rows: Row[], seconds: number): boolean {
     const tried = sum(inSection, 'tried');
     const passed = sum(inSection, 'passed');
     const lost = sum(inSection, 'lost');
-    console.log(`\n${section}: ${inSection.length} checks, ${tried.toLocaleString('en')} cases, ${passed.toLocaleString('en')} passed, ${lost} lost`);
+    console.log(
+      `\n${section}: ${inSection.length} checks, ${tried.toLocaleString('en')} cases, ${passed.toLocaleString('en')} passed, ${lost} lost`,
+    );
     const width = Math.min(72, Math.max(...inSection.map((r) => r.name.length)));
     for (const row of inSection) {
       const ok = row.passed === row.tried && row.lost === 0;
       shortfall ||= !ok;
       const counts = `${row.passed.toLocaleString('en')}/${row.tried.toLocaleString('en')}`;
       const lostText = row.lost > 0 ? `  LOST ${row.lost}` : '';
-      console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${row.name.padEnd(width)}  ${counts.padStart(15)}${lostText}${row.detail ? `  ${row.detail}` : ''}`);
+      console.log(
+        `  ${ok ? 'ok  ' : 'FAIL'} ${row.name.padEnd(width)}  ${counts.padStart(15)}${lostText}${row.detail ? `  ${row.detail}` : ''}`,
+      );
     }
     total.rows += inSection.length;
     total.tried += tried;

@@ -36,13 +36,23 @@ for (const id of args.transports) {
   const transport = TRANSPORTS.find((t) => t.id === id)!;
   log(`${id}: starting`);
   const onSample = args.samplesFile
-    ? (done: number, server: number, client: number) => appendFileSync(args.samplesFile!, `${JSON.stringify({ transport: id, done, server, client })}\n`)
+    ? (done: number, server: number, client: number) =>
+        appendFileSync(args.samplesFile!, `${JSON.stringify({ transport: id, done, server, client })}\n`)
     : undefined;
-  const outcome = await runTransport(transport, { calls: args.calls, clients: args.clients, inFlight: args.inFlight, sampleMs: args.sampleMs, onSample, log });
+  const outcome = await runTransport(transport, {
+    calls: args.calls,
+    clients: args.clients,
+    inFlight: args.inFlight,
+    sampleMs: args.sampleMs,
+    onSample,
+    log,
+  });
   outcomes.push(outcome);
   log(`${id}: ${outcome.pass ? 'PASS' : 'FAIL'}${outcome.failures.length ? ` (${outcome.failures.join('; ')})` : ''}`);
   if (outcome.wholeDirDelta.shm !== 0 || outcome.wholeDirDelta.mqueue !== 0) {
-    log(`${id}: note: /dev/shm ${outcome.wholeDirDelta.shm}, /dev/mqueue ${outcome.wholeDirDelta.mqueue} entries in all (other programs included)`);
+    log(
+      `${id}: note: /dev/shm ${outcome.wholeDirDelta.shm}, /dev/mqueue ${outcome.wholeDirDelta.mqueue} entries in all (other programs included)`,
+    );
   }
   const growth = (g: SoakOutcome['server']) => (g ? `${g.growth >= 0 ? '+' : ''}${(g.growth / 1e6).toFixed(1)} MB` : 'not measured');
   recordHardening({

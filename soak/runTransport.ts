@@ -105,7 +105,10 @@ async function serverSnapshot(server: IpcProcess, settled = false): Promise<Proc
 }
 
 /** Polls the server until `accept` says yes (or SETTLE_MS passed); returns the last snapshot. */
-async function serverWhen(server: IpcProcess, accept: (now: ProcessSnapshot, previous: ProcessSnapshot) => boolean): Promise<ProcessSnapshot> {
+async function serverWhen(
+  server: IpcProcess,
+  accept: (now: ProcessSnapshot, previous: ProcessSnapshot) => boolean,
+): Promise<ProcessSnapshot> {
   const deadline = Date.now() + SETTLE_MS;
   let previous = await serverSnapshot(server);
   for (;;) {
@@ -176,7 +179,10 @@ export async function runTransport(transport: SoakTransport, settings: SoakSetti
       const warmUp = await connect(calc, url);
       await warmUp.rpc.add({ a: 1, b: 2 });
       await warmUp.close();
-      serverBefore = await serverWhen(server, (now, previous) => now.connections === 0 && isDeepStrictEqual(settledView(now), settledView(previous)));
+      serverBefore = await serverWhen(
+        server,
+        (now, previous) => now.connections === 0 && isDeepStrictEqual(settledView(now), settledView(previous)),
+      );
     }
 
     const plan: SoakClientPlan = {
@@ -258,7 +264,8 @@ export async function runTransport(transport: SoakTransport, settings: SoakSetti
     clientFdDelta = closed.after.fds - closed.baseline.fds;
     const clientHandles = describeHandles('client', closed.baseline, closed.after);
     if (clientHandles) failures.push(clientHandles);
-    if (closed.workerExit && closed.workerExit.code !== 0) failures.push(`the worker exited with ${closed.workerExit.code ?? closed.workerExit.signal}`);
+    if (closed.workerExit && closed.workerExit.code !== 0)
+      failures.push(`the worker exited with ${closed.workerExit.code ?? closed.workerExit.signal}`);
 
     if (server && serverBefore) {
       const before = serverBefore;
@@ -287,20 +294,29 @@ export async function runTransport(transport: SoakTransport, settings: SoakSetti
     mqueue: namedAfter.mqueue - namedBefore.mqueue,
     other: namedAfter.other - namedBefore.other,
   };
-  const wholeDirDelta = { shm: dirEntries('/dev/shm').length - wholeBefore.shm, mqueue: dirEntries('/dev/mqueue').length - wholeBefore.mqueue };
+  const wholeDirDelta = {
+    shm: dirEntries('/dev/shm').length - wholeBefore.shm,
+    mqueue: dirEntries('/dev/mqueue').length - wholeBefore.mqueue,
+  };
   const serverGrowth = floorGrowth(new Map([...reached].map(([fraction, c]) => [fraction, c.server.rss])));
   const clientGrowth = floorGrowth(new Map([...reached].map(([fraction, c]) => [fraction, c.client.rss])));
 
   if (result && result.ok !== settings.calls) {
-    failures.push(`${result.ok} of ${settings.calls} replies correct (${result.wrong} wrong, ${result.errors} errors: ${result.errorSamples.join('; ')})`);
+    failures.push(
+      `${result.ok} of ${settings.calls} replies correct (${result.wrong} wrong, ${result.errors} errors: ${result.errorSamples.join('; ')})`,
+    );
   }
-  for (const [side, growth] of [['server', serverGrowth], ['client', clientGrowth]] as const) {
+  for (const [side, growth] of [
+    ['server', serverGrowth],
+    ['client', clientGrowth],
+  ] as const) {
     if (!growth) failures.push(`${side}: RSS not measured`);
     else if (growth.growth > MAX_GROWTH_BYTES) failures.push(`${side} RSS grew by ${(growth.growth / 1e6).toFixed(1)} MB`);
   }
   if (serverFdDelta !== 0) failures.push(`server descriptors changed by ${serverFdDelta ?? 'unknown'}`);
   if (clientFdDelta !== 0) failures.push(`client descriptors changed by ${clientFdDelta ?? 'unknown'}`);
-  if (namedDelta.shm !== 0 || namedDelta.mqueue !== 0 || namedDelta.other !== 0) failures.push(`named objects left: ${JSON.stringify(namedDelta)}`);
+  if (namedDelta.shm !== 0 || namedDelta.mqueue !== 0 || namedDelta.other !== 0)
+    failures.push(`named objects left: ${JSON.stringify(namedDelta)}`);
 
   return {
     transport: transport.id,

@@ -40,7 +40,11 @@ function endpoint(spec: SessionSpec, transport: Exclude<Transport, 'socketpair' 
   }
 }
 
-export async function openProcwire(spec: SessionSpec, transport: Transport, options: ProcwireOptions = { validate: true }): Promise<BenchClient> {
+export async function openProcwire(
+  spec: SessionSpec,
+  transport: Transport,
+  options: ProcwireOptions = { validate: true },
+): Promise<BenchClient> {
   const { validate } = options;
   const serverArgs = validate ? [] : ['novalidate'];
   let client: Client<typeof benchChannel>;

@@ -10,7 +10,12 @@ import { benchChannel } from '../lib/channel.js';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: idleServer.ts <url>');
-const server = await serve(benchChannel, url, { echo: (payload) => payload, burst: () => 0, blobBurst: () => 0, blobs: async function* () {} }, { validate: true });
+const server = await serve(
+  benchChannel,
+  url,
+  { echo: (payload) => payload, burst: () => 0, blobBurst: () => 0, blobs: async function* () {} },
+  { validate: true },
+);
 process.stdin.once('end', () => process.exit(0));
 process.stdin.resume();
 process.stdout.write(`ready ${server.url}\n`);

@@ -34,7 +34,12 @@ export function buildCPrograms(programs: readonly string[]): CBuild {
     if (result.error) {
       failures.set(name, `${compiler} could not run: ${result.error.message}`);
     } else if (result.status !== 0) {
-      const why = (result.stderr || result.stdout).trim().split('\n').filter((l) => /error|fatal/i.test(l)).slice(0, 3).join('; ');
+      const why = (result.stderr || result.stdout)
+        .trim()
+        .split('\n')
+        .filter((l) => /error|fatal/i.test(l))
+        .slice(0, 3)
+        .join('; ');
       failures.set(name, `${compiler} ${FLAGS.join(' ')} ${name}.c failed (${result.status ?? result.signal}): ${why || 'no message'}`);
     } else {
       binaries.set(name, out);

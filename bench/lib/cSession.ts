@@ -80,7 +80,8 @@ export function runCSession(spec: SessionSpec, info: CaseInfo, binary: string, p
       for (const [size, summary] of Object.entries(out.latency ?? {})) latency[Number(size)] = summary;
       const throughput: Record<number, ThroughputResult> = {};
       for (const [size, rate] of Object.entries(out.throughput ?? {})) throughput[Number(size)] = rateResult(rate);
-      const bytes = out.bytes && spec.bytes ? { ...rateResult(memcpyRate(out.bytes, out.copy?.[spec.bytes.size])), size: spec.bytes.size } : undefined;
+      const bytes =
+        out.bytes && spec.bytes ? { ...rateResult(memcpyRate(out.bytes, out.copy?.[spec.bytes.size])), size: spec.bytes.size } : undefined;
       resolve({ caseId: spec.caseId, pinned: spec.pinned, cpus: { client: out.cpus, server: out.cpus }, latency, throughput, bytes });
     });
   });

@@ -63,8 +63,26 @@ export const CASES: readonly CaseInfo[] = [
   { id: 'c/ring', library: 'C', transport: 'shm ring, spin', role: 'limit', program: 'ring' },
   { id: 'c/futex', library: 'C', transport: 'futex, sleep', role: 'limit', program: 'futex' },
   { id: 'c/unix', library: 'C', transport: 'unix socket', role: 'limit', program: 'unixsock' },
-  { id: 'c/memcpy/cold', library: 'C', transport: 'memcpy cold', role: 'limit', program: 'memcpy', programArgs: ['cold'], bytes: true, modes: ['unpinned'] },
-  { id: 'c/memcpy/warm', library: 'C', transport: 'memcpy warm', role: 'limit', program: 'memcpy', programArgs: ['warm'], bytes: true, modes: ['unpinned'] },
+  {
+    id: 'c/memcpy/cold',
+    library: 'C',
+    transport: 'memcpy cold',
+    role: 'limit',
+    program: 'memcpy',
+    programArgs: ['cold'],
+    bytes: true,
+    modes: ['unpinned'],
+  },
+  {
+    id: 'c/memcpy/warm',
+    library: 'C',
+    transport: 'memcpy warm',
+    role: 'limit',
+    program: 'memcpy',
+    programArgs: ['warm'],
+    bytes: true,
+    modes: ['unpinned'],
+  },
 ];
 
 /** The floor the two headline targets are stated against. */

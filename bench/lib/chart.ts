@@ -91,7 +91,9 @@ function drawPanel(panel: Panel, y: number): { svg: string[]; height: number } {
   for (const t of ticks) {
     const gx = LABEL_W + x(t);
     svg.push(`<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${top + panel.rows.length * rowH}" stroke="#e5e7eb"/>`);
-    svg.push(`<text x="${gx.toFixed(1)}" y="${top + panel.rows.length * rowH + 14}" font-size="10" fill="#6b7280" text-anchor="middle" ${FONT}>${esc(tickLabel(panel, t))}</text>`);
+    svg.push(
+      `<text x="${gx.toFixed(1)}" y="${top + panel.rows.length * rowH + 14}" font-size="10" fill="#6b7280" text-anchor="middle" ${FONT}>${esc(tickLabel(panel, t))}</text>`,
+    );
   }
   if (panel.target && ticks.length) {
     const tx = (LABEL_W + x(panel.target.value)).toFixed(1);
@@ -104,15 +106,21 @@ function drawPanel(panel: Panel, y: number): { svg: string[]; height: number } {
     const color = COLORS[row.info.role];
     svg.push(`<text x="${LABEL_W - 8}" y="${ry + rowH / 2 + 3}" font-size="11" text-anchor="end" ${FONT}>${esc(row.info.id)}</text>`);
     if (!row.bars.some((b) => finite(b.value))) {
-      svg.push(`<text x="${LABEL_W + 4}" y="${ry + rowH / 2 + 3}" font-size="11" fill="#9ca3af" font-style="italic" ${FONT}>not measured</text>`);
+      svg.push(
+        `<text x="${LABEL_W + 4}" y="${ry + rowH / 2 + 3}" font-size="11" fill="#9ca3af" font-style="italic" ${FONT}>not measured</text>`,
+      );
       return;
     }
     row.bars.forEach((bar, j) => {
       const by = ry + 2 + j * (BAR_H + 2);
       if (!finite(bar.value)) return;
       const w = x(bar.value);
-      svg.push(`<rect x="${LABEL_W}" y="${by}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${color}"${bar.light ? ' fill-opacity="0.4"' : ''}/>`);
-      svg.push(`<text x="${(LABEL_W + w + 4).toFixed(1)}" y="${by + BAR_H - 1}" font-size="10" fill="#374151" ${FONT}>${esc(panel.format(bar.value))}</text>`);
+      svg.push(
+        `<rect x="${LABEL_W}" y="${by}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${color}"${bar.light ? ' fill-opacity="0.4"' : ''}/>`,
+      );
+      svg.push(
+        `<text x="${(LABEL_W + w + 4).toFixed(1)}" y="${by + BAR_H - 1}" font-size="10" fill="#374151" ${FONT}>${esc(panel.format(bar.value))}</text>`,
+      );
     });
   });
   return { svg, height };

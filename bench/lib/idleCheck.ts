@@ -133,7 +133,14 @@ export async function runIdleCheck(check: IdleCheck, socketDir: string, seconds:
     const clientUse = cpuUsed(before[0], sampleCpu(client.pid!));
     const serverUse = cpuUsed(before[1], sampleCpu(server.pid!));
     const ms = (use: CpuUse) => use.runMs ?? use.tickMs;
-    return { ...base, settleSeconds: (Date.now() - clientStarted) / 1000 - seconds, settled, client: clientUse, server: serverUse, totalMs: ms(clientUse) + ms(serverUse) };
+    return {
+      ...base,
+      settleSeconds: (Date.now() - clientStarted) / 1000 - seconds,
+      settled,
+      client: clientUse,
+      server: serverUse,
+      totalMs: ms(clientUse) + ms(serverUse),
+    };
   } catch (error) {
     return { ...base, error: (error as Error).message };
   } finally {

@@ -107,12 +107,18 @@ export function renderReport(input: ReportInput): string {
   const { machine, figures, sizes } = input;
   const out: string[] = [];
   out.push('procwire benchmark');
-  out.push(`machine: ${machine.cpuModel}, ${machine.cpus} CPUs, ${machine.memoryGiB} GiB; ${machine.kernel}; node ${machine.node} (${machine.platform})`);
-  out.push(`run: ${machine.date}, ${input.quick ? 'quick, ' : ''}${input.repeats} session(s) per case and mode, ${input.seconds.toFixed(0)} s; load average before: ${machine.loadAverage.join(' ')}`);
+  out.push(
+    `machine: ${machine.cpuModel}, ${machine.cpus} CPUs, ${machine.memoryGiB} GiB; ${machine.kernel}; node ${machine.node} (${machine.platform})`,
+  );
+  out.push(
+    `run: ${machine.date}, ${input.quick ? 'quick, ' : ''}${input.repeats} session(s) per case and mode, ${input.seconds.toFixed(0)} s; load average before: ${machine.loadAverage.join(' ')}`,
+  );
   if (!input.pinnedAvailable) out.push('WARNING: taskset is not available here: the "pinned" rows ran unpinned.');
   // Polling peers (shm spin, the C ring) and every unpinned figure need idle CPUs; a busy machine skews them most.
   if ((machine.loadAverage[0] ?? 0) >= BUSY_LOAD) {
-    out.push(`WARNING: the machine was busy before the run (load average ${machine.loadAverage[0]}): figures, polling cases most, are disturbed.`);
+    out.push(
+      `WARNING: the machine was busy before the run (load average ${machine.loadAverage[0]}): figures, polling cases most, are disturbed.`,
+    );
   }
   out.push('');
   out.push(...METHOD);
@@ -129,7 +135,9 @@ export function renderReport(input: ReportInput): string {
   const pinnedCpus = new Set([...figures.values()].flatMap((f) => f.cpus.pinned));
   const unpinnedCpus = new Set([...figures.values()].flatMap((f) => f.cpus.unpinned));
   out.push('');
-  out.push(`CPU affinity seen by client/server: pinned ${[...pinnedCpus].join(', ') || '–'}; unpinned ${[...unpinnedCpus].join(', ') || '–'}`);
+  out.push(
+    `CPU affinity seen by client/server: pinned ${[...pinnedCpus].join(', ') || '–'}; unpinned ${[...unpinnedCpus].join(', ') || '–'}`,
+  );
   const errors = [...figures.values()].flatMap((f) => f.errors.map((e) => `${f.info.id}: ${e}`));
   if (errors.length) {
     out.push('');

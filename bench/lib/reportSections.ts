@@ -15,7 +15,12 @@ export function renderBytes(figures: ReadonlyMap<string, CaseFigures>): string[]
     if (!f || !info.bytes) continue;
     const b = f.bytes;
     const runs = b && b.runs.length > 1 ? b.runs.map((r) => gbps((r * b.size) / 1e9)).join(' ') : '';
-    rows.push([info.id, b ? `${gbps(b.gbPerSec)}${b.partial ? '*' : ''}` : f.errors.length ? 'failed' : '–', b ? rate(b.msgsPerSec) : '–', runs]);
+    rows.push([
+      info.id,
+      b ? `${gbps(b.gbPerSec)}${b.partial ? '*' : ''}` : f.errors.length ? 'failed' : '–',
+      b ? rate(b.msgsPerSec) : '–',
+      runs,
+    ]);
   }
   if (rows.length === 0) return [];
   return [
@@ -45,8 +50,8 @@ export function renderIdle(idle: readonly IdleResult[]): string[] {
   );
   const out = [
     `Idle connection: client and server connected, one call, then ${IDLE_SECONDS} s untouched (target for shm sleep: under ${IDLE_CPU_LIMIT_MS} ms).`,
-    'CPU ms from every thread\'s /proc/PID/task/TID/schedstat (ns); utime+stime from /proc/PID/stat counts 10 ms ticks.',
-    'The window opens >= 3 s after the client started, at the first second both were quiet; both run with V8\'s',
+    "CPU ms from every thread's /proc/PID/task/TID/schedstat (ns); utime+stime from /proc/PID/stat counts 10 ms ticks.",
+    "The window opens >= 3 s after the client started, at the first second both were quiet; both run with V8's",
     '--no-memory-reducer (otherwise V8 runs up to 3 full GCs 8 s apart after start-up, 10-70 ms each: not the connection).',
     table(['check', 'transport', 'CPU ms', 'client ms', 'server ms', 'wake-ups c/s', 'utime+stime ms c/s', 'window after'], rows, 2),
   ];

@@ -91,9 +91,20 @@ function shmLatency(figures: ReadonlyMap<string, CaseFigures>): TargetResult {
     .map((c) => ({ id: c.id, best: bestP50(figures.get(c.id), SMALL) }))
     .filter((p) => p.best !== undefined);
   if (!shm || !floor || peers.length === 0) {
-    return { statement, value: shm?.p50 ?? Number.NaN, unit: 'µs', pass: undefined, detail: notMeasured(`${SHM_SPIN}, ${HEADLINE_FLOOR} and at least one peer`) };
+    return {
+      statement,
+      value: shm?.p50 ?? Number.NaN,
+      unit: 'µs',
+      pass: undefined,
+      detail: notMeasured(`${SHM_SPIN}, ${HEADLINE_FLOOR} and at least one peer`),
+    };
   }
-  const speedups = [{ id: HEADLINE_FLOOR, best: floor }, ...peers].map((b) => ({ id: b.id, p50: b.best!.p50, mode: b.best!.mode, x: b.best!.p50 / shm.p50 }));
+  const speedups = [{ id: HEADLINE_FLOOR, best: floor }, ...peers].map((b) => ({
+    id: b.id,
+    p50: b.best!.p50,
+    mode: b.best!.mode,
+    x: b.best!.p50 / shm.p50,
+  }));
   const closest = speedups.reduce((a, b) => (b.x < a.x ? b : a));
   const missingPeers = CASES.filter((c) => c.role === 'peer').length - peers.length;
   return {

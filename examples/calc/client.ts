@@ -10,7 +10,7 @@ import { openCalc } from './open.js';
 
 const url = process.argv[2];
 if (!url) {
-  process.stderr.write('usage: tsx examples/calc/client.ts <url>   (the server\'s URL, or socketpair:)\n');
+  process.stderr.write("usage: tsx examples/calc/client.ts <url>   (the server's URL, or socketpair:)\n");
   process.exit(2);
 }
 

@@ -62,7 +62,11 @@ try {
     report.checks.stream = await check(async () => {
       const items: number[] = [];
       for await (const i of client.stream.count({ to: 1000 })) items.push(i);
-      expectEqual(items, Array.from({ length: 1000 }, (_, i) => i), 'count({to: 1000})');
+      expectEqual(
+        items,
+        Array.from({ length: 1000 }, (_, i) => i),
+        'count({to: 1000})',
+      );
     });
 
     if (report.checks.rpc === true) {

@@ -46,10 +46,7 @@ export function startTs(file: URL, args: string[]): TsProcess {
     return { code, signal } as Exit;
   });
   const exitedOrTimeout = (ms: number, what: string) =>
-    Promise.race([
-      exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref()),
-    ]);
+    Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref())]);
 
   return {
     child,

@@ -56,7 +56,12 @@ const columns: Column<Row>[] = [
   { title: 'p99 µs', cell: (r) => us(r.report?.latency?.p99), align: 'right' },
   {
     title: 'checks',
-    cell: (r) => (r.report ? Object.entries(r.report.checks).map(([k, v]) => `${k} ${v === true ? '✓' : '✗'}`).join('  ') : '-'),
+    cell: (r) =>
+      r.report
+        ? Object.entries(r.report.checks)
+            .map(([k, v]) => `${k} ${v === true ? '✓' : '✗'}`)
+            .join('  ')
+        : '-',
   },
 ];
 console.log(renderTable(columns, rows));

@@ -38,7 +38,12 @@ const pool = await WorkerPool.start(primes, new URL('./worker.ts', import.meta.u
   process.stderr.write(`cannot start the pool: ${error.code}: ${error.message}\n`);
   process.exit(1);
 });
-console.log(`pool of ${size} workers up in ${(performance.now() - started).toFixed(0)} ms: pids ${pool.stats().map((s) => s.pid).join(', ')}`);
+console.log(
+  `pool of ${size} workers up in ${(performance.now() - started).toFixed(0)} ms: pids ${pool
+    .stats()
+    .map((s) => s.pid)
+    .join(', ')}`,
+);
 
 const jobsByPid = new Map<number, number>();
 let finished = 0;
@@ -71,7 +76,12 @@ try {
   const expected = primesBelow(LIMIT);
   console.log(`primes below ${LIMIT}: ${total} (expected ${expected}) in ${ms.toFixed(0)} ms over ${jobs.length} jobs`);
   console.log(`jobs per worker pid: ${[...jobsByPid].map(([pid, n]) => `${pid}=${n}`).join(', ')}`);
-  console.log(`restarts per slot: ${pool.stats().map((s) => s.restarts).join(', ')}`);
+  console.log(
+    `restarts per slot: ${pool
+      .stats()
+      .map((s) => s.restarts)
+      .join(', ')}`,
+  );
   if (total !== expected) process.exitCode = 1;
 } catch (error) {
   process.exitCode = 1;

@@ -64,7 +64,12 @@ export class WorkerPool<C extends Channel<any>> {
     options: PoolOptions,
   ) {
     this.slots = Array.from({ length: options.size }, (_, index) => ({
-      index, worker: undefined, starting: undefined, inFlight: 0, done: 0, restarts: 0,
+      index,
+      worker: undefined,
+      starting: undefined,
+      inFlight: 0,
+      done: 0,
+      restarts: 0,
     }));
     this.perWorker = options.perWorker ?? 1;
     this.maxAttempts = options.maxAttempts ?? 3;

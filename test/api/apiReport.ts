@@ -47,7 +47,9 @@ function classShape(symbol: ts.Symbol, checker: ts.TypeChecker): string {
     const declaration = member.valueDeclaration ?? member.declarations?.[0];
     if (!declaration || isPrivate(declaration)) continue;
     if (ts.isConstructorDeclaration(declaration)) {
-      members.push(`  constructor${checker.signatureToString(checker.getSignatureFromDeclaration(declaration)!, declaration, ts.TypeFormatFlags.NoTruncation)};`);
+      members.push(
+        `  constructor${checker.signatureToString(checker.getSignatureFromDeclaration(declaration)!, declaration, ts.TypeFormatFlags.NoTruncation)};`,
+      );
       continue;
     }
     const type = checker.getTypeOfSymbolAtLocation(member, declaration);
@@ -58,7 +60,10 @@ function classShape(symbol: ts.Symbol, checker: ts.TypeChecker): string {
 
 function isPrivate(declaration: ts.Declaration): boolean {
   const flags = ts.getCombinedModifierFlags(declaration);
-  return (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0 || (ts.isPropertyDeclaration(declaration) && ts.isPrivateIdentifier(declaration.name));
+  return (
+    (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0 ||
+    (ts.isPropertyDeclaration(declaration) && ts.isPrivateIdentifier(declaration.name))
+  );
 }
 
 /** The declaration's text without its doc comments, so rewording a comment is no API change. */

@@ -9,8 +9,17 @@ import * as procwire from 'procwire';
 import * as link from 'procwire/link';
 
 const APP = [
-  'ErrorCode', 'ProcwireError', 'availableSchemes', 'connect', 'defineChannel', 'listNamedObjects', 'openSemaphore',
-  'removeSemaphore', 'removeStaleObjects', 'serve', 'spawn',
+  'ErrorCode',
+  'ProcwireError',
+  'availableSchemes',
+  'connect',
+  'defineChannel',
+  'listNamedObjects',
+  'openSemaphore',
+  'removeSemaphore',
+  'removeStaleObjects',
+  'serve',
+  'spawn',
 ];
 
 it('procwire exports what an application uses, and nothing of the wire', () => {

@@ -55,7 +55,10 @@ for (const kind of endpointKinds) {
     });
 
     it('an undecodable response fails its call with PROTOCOL at once', async () => {
-      const error = await client.rpc.echo(1, { timeoutMs: 5000 }).then(() => undefined, (e: ProcwireError) => e);
+      const error = await client.rpc.echo(1, { timeoutMs: 5000 }).then(
+        () => undefined,
+        (e: ProcwireError) => e,
+      );
       expect(error?.code).toBe(ErrorCode.PROTOCOL);
       expect(await client.rpc.add({ a: 1, b: 2 })).toBe(3);
       expect(reports.length).toBeGreaterThan(0);
@@ -91,7 +94,8 @@ for (const kind of endpointKinds) {
       let closed = false;
       const splitter = new FrameDelimiter(DEFAULT_FRAME_LIMITS);
       raw.start({
-        frames: (source, start, end) => splitter.push(source.subarray(start, end), (frame) => void received.push(decode(frame) as unknown[])),
+        frames: (source, start, end) =>
+          splitter.push(source.subarray(start, end), (frame) => void received.push(decode(frame) as unknown[])),
         drain() {},
         close: () => {
           closed = true;

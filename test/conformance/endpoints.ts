@@ -102,7 +102,13 @@ function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
       const start = <C extends Channel<any>>(channel: C, clientOptions: ConnectOptions = {}) =>
         // The handshake of a spawned worker waits for it to start (node and tsx):
         // seconds on a busy machine, and not what this suite is about.
-        spawn(channel, fixturePath('calcServer.ts'), { handshakeTimeoutMs: 60_000, ...clientOptions, env, via, execArgv: [...FIXTURE_EXEC_ARGV] });
+        spawn(channel, fixturePath('calcServer.ts'), {
+          handshakeTimeoutMs: 60_000,
+          ...clientOptions,
+          env,
+          via,
+          execArgv: [...FIXTURE_EXEC_ARGV],
+        });
       const worker = await start(calc, options.client);
       return {
         client: worker,

@@ -58,7 +58,9 @@ for (const kind of endpointKinds) {
       expect([wide.code, wide.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxElements', value: 100_000 }]);
       const deep = await failure(client.rpc.echo(makeShape('deep', 70), SOON));
       expect([deep.code, deep.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: 64 }]);
-      const open = await drain(client.stream.count({ to: 3, extra: makeShape('deep', 70) } as never, { signal: AbortSignal.timeout(5000) }));
+      const open = await drain(
+        client.stream.count({ to: 3, extra: makeShape('deep', 70) } as never, { signal: AbortSignal.timeout(5000) }),
+      );
       expect([open.error?.code, open.error?.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: 64 }]);
       expect(await running).toBe('done');
       expect(await client.rpc.add({ a: 1, b: 2 })).toBe(3);

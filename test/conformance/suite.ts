@@ -198,7 +198,12 @@ export function conformanceSuite(kind: EndpointKind): void {
       const first = await Promise.all([iterator.next(), iterator.next(), iterator.next()]);
       expect(first).toEqual([0, 1, 2].map((value) => ({ done: false, value })));
       const rest = await Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next()]);
-      expect(rest).toEqual([{ done: false, value: 3 }, { done: false, value: 4 }, { done: true, value: undefined }, { done: true, value: undefined }]);
+      expect(rest).toEqual([
+        { done: false, value: 3 },
+        { done: false, value: 4 },
+        { done: true, value: undefined },
+        { done: true, value: undefined },
+      ]);
       const before = await client.rpc.stats();
       const silent = client.stream.drip({ items: 1, gapMs: 60_000 })[Symbol.asyncIterator]();
       const pending = [silent.next(), silent.next(), silent.next()];
@@ -215,11 +220,19 @@ export function conformanceSuite(kind: EndpointKind): void {
     it('ends a stream with TIMEOUT after idleTimeoutMs of silence or timeoutMs in all, and stops its producer', async () => {
       const before = await client.rpc.stats();
       const idle = client.stream.drip({ items: 3, gapMs: 60_000 }, { idleTimeoutMs: 200 });
-      const idleError = await rejection((async () => { for await (const _ of idle); })());
+      const idleError = await rejection(
+        (async () => {
+          for await (const _ of idle);
+        })(),
+      );
       expect([idleError.code, idleError.message]).toEqual([ErrorCode.TIMEOUT, 'calc.drip sent no item within idleTimeoutMs (200 ms)']);
       const items: number[] = [];
       const whole = client.stream.drip({ items: 100_000, gapMs: 10 }, { timeoutMs: 500, idleTimeoutMs: 20_000 });
-      const wholeError = await rejection((async () => { for await (const n of whole) items.push(n); })());
+      const wholeError = await rejection(
+        (async () => {
+          for await (const n of whole) items.push(n);
+        })(),
+      );
       expect([wholeError.code, wholeError.message]).toEqual([ErrorCode.TIMEOUT, 'calc.drip did not end within timeoutMs (500 ms)']);
       expect(items.length).toBeLessThan(100_000);
       await until(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2);
@@ -321,7 +334,10 @@ export function conformanceSuite(kind: EndpointKind): void {
       } finally {
         await other.close();
       }
-      const parsing = defineChannel({ ...calc, rpc: { ...calc.rpc, echo: { input: z.unknown(), output: z.string().transform((s) => s.length) } } });
+      const parsing = defineChannel({
+        ...calc,
+        rpc: { ...calc.rpc, echo: { input: z.unknown(), output: z.string().transform((s) => s.length) } },
+      });
       const unchecked = await peer.connectWith(parsing, { validate: false });
       try {
         expect(await unchecked.rpc.echo('four')).toBe(4);
@@ -386,79 +402,89 @@ export function conformanceSuite(kind: EndpointKind): void {
       }
       // The requests still reach the server (their CANCEL follows them): wait until it has seen them all.
       let seen = (await client.rpc.inspected()).slice(before);
-      for (const deadline = performance.now() + 20_000; seen.length < fills.length && performance.now() < deadline; ) {
+      for (const deadline = performance.now() + 20_000; seen.length < fills.length && performance.now() < deadline;) {
         await sleep(20);
         seen = (await client.rpc.inspected()).slice(before);
       }
       expect(seen).toEqual(fills.map((first) => ({ first, uniform: true })));
     });
 
-    it.skipIf(!kind.acceptsOtherClients)('rejects bad bytes (stream links: disconnect; message links: drop the frame) and keeps serving the others', async () => {
-      const { endpoint, transport } = resolveEndpoint(peer.url);
-      const goodRequest = encode([MessageType.REQUEST, 7, 'calc.add', [{ a: 1, b: 2 }]]);
-      for (const garbage of [
-        Buffer.from([0xc1]),
-        Buffer.from([0x94, 0x00, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff]), // str32 claiming 4 GiB
-        Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), // array32 of 4 G elements
-        Buffer.alloc(10_000, 0x91), // nesting 10,000 deep
-      ]) {
-        // A raw link of the same transport: bytes go out exactly as given.
-        const raw = await transport.connect(endpoint, {});
-        // Answers to the bad frame itself (when its msgid can still be read, PROTOCOL.md 2.4).
-        const dropped: unknown[][] = [];
-        const outcome = new Promise<'closed' | unknown[]>((resolve) =>
-          raw.start({
-            frames: (source, start, end) => {
-              const message = decode(source, start, end) as unknown[];
-              if (message[1] === 7) resolve(message);
-              else dropped.push(message);
-            },
-            drain() {},
-            close: () => resolve('closed'),
-          }),
-        );
-        raw.send(garbage);
-        // A message link may pack frames of one tick into one message, and the
-        // unit it can isolate is the message: send the good one in a later tick.
-        await new Promise((resolve) => setImmediate(resolve));
-        raw.send(goodRequest);
-        if (raw.capabilities.preservesBoundaries) {
-          // Each message starts clean: the bad frame is dropped, the next one served.
-          expect(await outcome).toEqual([MessageType.RESPONSE, 7, null, 3]);
-          // A bad frame whose msgid can be read is answered with a typed error, not left unanswered.
-          for (const answer of dropped) expect(answer).toEqual([MessageType.RESPONSE, 1, expect.stringMatching(/^(FRAME_TOO_LARGE|PROTOCOL): /), null]);
-          raw.destroy();
-        } else {
-          // A byte stream cannot be resynchronised: the server hangs up.
-          expect(await outcome).toBe('closed');
+    it.skipIf(!kind.acceptsOtherClients)(
+      'rejects bad bytes (stream links: disconnect; message links: drop the frame) and keeps serving the others',
+      async () => {
+        const { endpoint, transport } = resolveEndpoint(peer.url);
+        const goodRequest = encode([MessageType.REQUEST, 7, 'calc.add', [{ a: 1, b: 2 }]]);
+        for (const garbage of [
+          Buffer.from([0xc1]),
+          Buffer.from([0x94, 0x00, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff]), // str32 claiming 4 GiB
+          Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), // array32 of 4 G elements
+          Buffer.alloc(10_000, 0x91), // nesting 10,000 deep
+        ]) {
+          // A raw link of the same transport: bytes go out exactly as given.
+          const raw = await transport.connect(endpoint, {});
+          // Answers to the bad frame itself (when its msgid can still be read, PROTOCOL.md 2.4).
+          const dropped: unknown[][] = [];
+          const outcome = new Promise<'closed' | unknown[]>((resolve) =>
+            raw.start({
+              frames: (source, start, end) => {
+                const message = decode(source, start, end) as unknown[];
+                if (message[1] === 7) resolve(message);
+                else dropped.push(message);
+              },
+              drain() {},
+              close: () => resolve('closed'),
+            }),
+          );
+          raw.send(garbage);
+          // A message link may pack frames of one tick into one message, and the
+          // unit it can isolate is the message: send the good one in a later tick.
+          await new Promise((resolve) => setImmediate(resolve));
+          raw.send(goodRequest);
+          if (raw.capabilities.preservesBoundaries) {
+            // Each message starts clean: the bad frame is dropped, the next one served.
+            expect(await outcome).toEqual([MessageType.RESPONSE, 7, null, 3]);
+            // A bad frame whose msgid can be read is answered with a typed error, not left unanswered.
+            for (const answer of dropped)
+              expect(answer).toEqual([MessageType.RESPONSE, 1, expect.stringMatching(/^(FRAME_TOO_LARGE|PROTOCOL): /), null]);
+            raw.destroy();
+          } else {
+            // A byte stream cannot be resynchronised: the server hangs up.
+            expect(await outcome).toBe('closed');
+          }
         }
-      }
-      expect(await client.rpc.add({ a: 20, b: 22 })).toBe(42);
-    });
+        expect(await client.rpc.add({ a: 20, b: 22 })).toBe(42);
+      },
+    );
 
-    it.skipIf(!kind.acceptsOtherClients)('a client process killed in the middle of a call: its handler is aborted, the others are served', async () => {
-      const before = await client.rpc.stats();
-      const caller = spawn(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath('slowCaller.ts'), peer.url], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const exited = new Promise((resolve) => caller.once('exit', resolve));
-      await new Promise<void>((resolve, reject) => {
-        caller.stdout!.once('data', () => resolve());
-        caller.once('exit', (code) => reject(new Error(`the calling client exited early (${code})`)));
-      });
-      caller.kill('SIGKILL');
-      await exited;
-      // The server notices the dead client and aborts the handler of its call.
-      await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
-      expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
-      expect(await client.rpc.add({ a: 2, b: 40 })).toBe(42);
-    });
+    it.skipIf(!kind.acceptsOtherClients)(
+      'a client process killed in the middle of a call: its handler is aborted, the others are served',
+      async () => {
+        const before = await client.rpc.stats();
+        const caller = spawn(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath('slowCaller.ts'), peer.url], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        const exited = new Promise((resolve) => caller.once('exit', resolve));
+        await new Promise<void>((resolve, reject) => {
+          caller.stdout!.once('data', () => resolve());
+          caller.once('exit', (code) => reject(new Error(`the calling client exited early (${code})`)));
+        });
+        caller.kill('SIGKILL');
+        await exited;
+        // The server notices the dead client and aborts the handler of its call.
+        await eventually(async () => (await client.rpc.stats()).cancelled > before.cancelled);
+        expect((await client.rpc.stats()).cancelled).toBe(before.cancelled + 1);
+        expect(await client.rpc.add({ a: 2, b: 40 })).toBe(42);
+      },
+    );
 
     it('refuses calls past maxPendingCalls with TOO_MANY_PENDING, on the client and on the server', async () => {
       // The client's own limit (default 1024) refuses the next call at once.
       const running = Array.from({ length: DEFAULT_MAX_PENDING_CALLS }, () => client.rpc.sleep({ ms: 300 }));
       const local = await rejection(client.rpc.add({ a: 1, b: 1 }));
-      expect([local.code, local.data]).toEqual([ErrorCode.TOO_MANY_PENDING, { limit: 'maxPendingCalls', value: DEFAULT_MAX_PENDING_CALLS }]);
+      expect([local.code, local.data]).toEqual([
+        ErrorCode.TOO_MANY_PENDING,
+        { limit: 'maxPendingCalls', value: DEFAULT_MAX_PENDING_CALLS },
+      ]);
       expect((await Promise.all(running)).every((r) => r === 'done')).toBe(true);
       // A client that allows itself more meets the server's limit (default 1024 per connection).
       const eager = await peer.connectWith(calc, { maxPendingCalls: 2000 });
@@ -507,7 +533,14 @@ export function conformanceSuite(kind: EndpointKind): void {
       const iterator = stream[Symbol.asyncIterator]();
       await iterator.next();
       const settled = Promise.all(pending.map((p) => rejection(p)));
-      const streamEnd = rejection((async () => { for (;;) { const r = await iterator.next(); if (r.done) return; } })());
+      const streamEnd = rejection(
+        (async () => {
+          for (;;) {
+            const r = await iterator.next();
+            if (r.done) return;
+          }
+        })(),
+      );
       await sleep(20);
       const lag = watchLoopLag();
       const exited = new Promise<number>((resolve) => peer.server.once('exit', () => resolve(performance.now())));

@@ -139,13 +139,21 @@ describe.skipIf(process.platform !== 'linux')('access control (one user)', () =>
   it('a second server of the same name in the other access mode never takes over (mq, shm)', async () => {
     let tried = 0;
     let passed = 0;
-    for (const [first, second] of [['owner', 'group'], ['group', 'owner']] as const) {
+    for (const [first, second] of [
+      ['owner', 'group'],
+      ['group', 'owner'],
+    ] as const) {
       const e = endpoints();
       const server = await startAccessServer(first, [e.mq, e.shm]);
       servers.push(server);
       for (const url of server.urls) {
         tried++;
-        const attempt = serve(accessChannel, url, { whoami: (_i, ctx) => ctx.peer, refusals: () => [] }, { access: second, shutdownSignals: false });
+        const attempt = serve(
+          accessChannel,
+          url,
+          { whoami: (_i, ctx) => ctx.peer, refusals: () => [] },
+          { access: second, shutdownSignals: false },
+        );
         const error = await attempt.then(
           async (taken) => (await taken.close(), undefined),
           (reason: { code?: string }) => reason,

@@ -98,26 +98,30 @@ const listening = [
 
 describe.skipIf(process.platform === 'win32')('out-of-range options are refused before anything is opened', () => {
   for (const [name, makeUrl, available] of listening) {
-    it.runIf(available)(`${name}: connect() refuses each, leaves no connection, and the client process exits by itself`, { timeout: 60_000 }, async () => {
-      const server = await startServerProcess(makeUrl());
-      servers.push(server);
-      const probe = startProbe('connect', server.url);
-      const finished = await probe.done;
-      // Before the probe exits: the server holds no connection of it (only ours, to ask).
-      const own = await connect(calc, server.url);
-      let connections: number;
-      try {
-        connections = (await own.rpc.stats()).connections;
-      } finally {
-        await own.close();
-      }
-      const exit = await exitsByItself(probe);
-      expect(finished).toBe(true);
-      expectAllRefused(probe, [...Object.keys(CONNECT_CASES), 'transport connect, limits 128 MiB']);
-      expect(connections).toBe(1);
-      expect(exit).toEqual({ code: 0, signal: null });
-      await server.kill();
-    });
+    it.runIf(available)(
+      `${name}: connect() refuses each, leaves no connection, and the client process exits by itself`,
+      { timeout: 60_000 },
+      async () => {
+        const server = await startServerProcess(makeUrl());
+        servers.push(server);
+        const probe = startProbe('connect', server.url);
+        const finished = await probe.done;
+        // Before the probe exits: the server holds no connection of it (only ours, to ask).
+        const own = await connect(calc, server.url);
+        let connections: number;
+        try {
+          connections = (await own.rpc.stats()).connections;
+        } finally {
+          await own.close();
+        }
+        const exit = await exitsByItself(probe);
+        expect(finished).toBe(true);
+        expectAllRefused(probe, [...Object.keys(CONNECT_CASES), 'transport connect, limits 128 MiB']);
+        expect(connections).toBe(1);
+        expect(exit).toEqual({ code: 0, signal: null });
+        await server.kill();
+      },
+    );
 
     it.runIf(available)(`${name}: serve() refuses each, opens nothing, and the process exits by itself`, { timeout: 60_000 }, async () => {
       const url = makeUrl();

@@ -31,33 +31,42 @@ describe.skipIf(process.platform === 'win32')('errors that say what happened', (
     const file = join(dir, 'hostname');
     writeFileSync(file, 'not a fifo\n');
     for (const url of [`fifo://${file}`, ...(onLinux ? ['fifo:///etc/hostname'] : [])]) {
-      const error = await connect(calc, url).then(() => undefined, (e: unknown) => e);
+      const error = await connect(calc, url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ProcwireError);
       expect((error as ProcwireError).code).toBe(ErrorCode.INVALID_ENDPOINT);
       expect((error as ProcwireError).message).toMatch(/is not a procwire fifo endpoint \(it is a regular file/);
     }
   });
 
-  it.runIf(onLinux)('mq: a client past its RLIMIT_MSGQUEUE fails at once, naming it, even with a long waitMs', { timeout: 60_000 }, async () => {
-    const name = `/${uniqueName('rlim')}`;
-    const server = await startServerProcess(`mq://${name}`);
-    servers.push(server);
-    try {
-      // The client runs with a message-queue limit of 0 bytes: its reply queue cannot be made.
-      const node = [process.execPath, ...FIXTURE_EXEC_ARGV, fixturePath('waitingClient.ts'), server.url, '20000'].map((a) => `'${a}'`).join(' ');
-      const child = spawn('bash', ['-c', `ulimit -q 0 && exec ${node}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      await new Promise((resolve) => child.once('exit', resolve));
-      const result = JSON.parse(out) as { code: string; message: string; ms: number };
-      expect(result.code).toBe(ErrorCode.CONNECT_FAILED);
-      expect(result.message).toMatch(/RLIMIT_MSGQUEUE/);
-      expect(result.ms).toBeLessThan(10_000); // not the 20 s of waitMs
-    } finally {
-      await server.kill();
-      removeQueue(name);
-    }
-  });
+  it.runIf(onLinux)(
+    'mq: a client past its RLIMIT_MSGQUEUE fails at once, naming it, even with a long waitMs',
+    { timeout: 60_000 },
+    async () => {
+      const name = `/${uniqueName('rlim')}`;
+      const server = await startServerProcess(`mq://${name}`);
+      servers.push(server);
+      try {
+        // The client runs with a message-queue limit of 0 bytes: its reply queue cannot be made.
+        const node = [process.execPath, ...FIXTURE_EXEC_ARGV, fixturePath('waitingClient.ts'), server.url, '20000']
+          .map((a) => `'${a}'`)
+          .join(' ');
+        const child = spawn('bash', ['-c', `ulimit -q 0 && exec ${node}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        await new Promise((resolve) => child.once('exit', resolve));
+        const result = JSON.parse(out) as { code: string; message: string; ms: number };
+        expect(result.code).toBe(ErrorCode.CONNECT_FAILED);
+        expect(result.message).toMatch(/RLIMIT_MSGQUEUE/);
+        expect(result.ms).toBeLessThan(10_000); // not the 20 s of waitMs
+      } finally {
+        await server.kill();
+        removeQueue(name);
+      }
+    },
+  );
 
   const dialled = [
     ['unix', () => `unix://${join(dir, `${uniqueName()}.sock`)}`, true],
@@ -76,7 +85,10 @@ describe.skipIf(process.platform === 'win32')('errors that say what happened', (
         await server.kill('SIGKILL');
         const ended = await client.closed;
         expect(ended?.code).toBe(ErrorCode.PEER_GONE);
-        const error = await client.rpc.add({ a: 1, b: 1 }).then(() => undefined, (e: unknown) => e);
+        const error = await client.rpc.add({ a: 1, b: 1 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(ProcwireError);
         expect((error as ProcwireError).code).toBe(ErrorCode.PEER_GONE);
         expect((error as ProcwireError).message).not.toMatch(/; reconnecting$/);

@@ -65,16 +65,30 @@ describe.skipIf(process.platform === 'win32')('fifo://', () => {
     const restarted = await startServerProcess(`fifo://${path}`);
     const client = await connect(calc, `fifo://${path}`);
     expect(await client.rpc.add({ a: 5, b: 5 })).toBe(10);
-    expect(await codeOf(serve(calc, `fifo://${path}`, calcHandlers(() => undefined), { shutdownSignals: false }))).toBe(
-      ErrorCode.ADDRESS_IN_USE,
-    );
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          `fifo://${path}`,
+          calcHandlers(() => undefined),
+          { shutdownSignals: false },
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
     await client.close();
     await restarted.kill();
     const plain = nextPath();
     writeFileSync(plain, 'precious');
-    expect(await codeOf(serve(calc, `fifo://${plain}`, calcHandlers(() => undefined), { shutdownSignals: false }))).toBe(
-      ErrorCode.ADDRESS_IN_USE,
-    );
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          `fifo://${plain}`,
+          calcHandlers(() => undefined),
+          { shutdownSignals: false },
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
     expect(await codeOf(connect(calc, `fifo://${nextPath()}`))).toBe(ErrorCode.CONNECT_FAILED);
     expect(await codeOf(connect(calc, 'fifo://host/x'))).toBe(ErrorCode.INVALID_ENDPOINT);
   });

@@ -121,7 +121,12 @@ async function flood(server: ServerProcess, stall: (index: number, started: numb
 /** The endpoint's named objects, except the live ones in `own` (the server's): anything else was left behind. */
 async function staleOrForeign(url: string, own: readonly string[]): Promise<string[]> {
   const objects = await listNamedObjects(url);
-  expect(objects.filter((o) => own.includes(o.name)).map((o) => o.name).sort()).toEqual([...own].sort());
+  expect(
+    objects
+      .filter((o) => own.includes(o.name))
+      .map((o) => o.name)
+      .sort(),
+  ).toEqual([...own].sort());
   return objects.filter((o) => !(own.includes(o.name) && o.state === 'live')).map((o) => `${o.kind} ${o.name} (${o.state})`);
 }
 
@@ -217,9 +222,10 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
       stall: (i, started) => mqStall(name, started, i % 2 === 0 ? 'nothing' : 'half a hello'),
       // The endpoint's names as the transport lists them: its own live queue and
       // control socket stay; reply queues are listed where /dev/mqueue is mounted.
-      leftovers: async () => (await staleOrForeign(`mq://${name}`, [name, mqControlPath(name)])).concat(
-        (devMqueueEntries() ?? []).filter((entry) => entry.startsWith(`${name.slice(1)}.`)),
-      ),
+      leftovers: async () =>
+        (await staleOrForeign(`mq://${name}`, [name, mqControlPath(name)])).concat(
+          (devMqueueEntries() ?? []).filter((entry) => entry.startsWith(`${name.slice(1)}.`)),
+        ),
       unlistable: devMqueueEntries() === undefined ? 'reply queues not listable: /dev/mqueue is not mounted' : undefined,
     });
   });
@@ -254,7 +260,12 @@ describe.runIf(onLinux)('handshake gate on fifo:, mq:, shm: (Linux)', () => {
         const sums = await Promise.all(clients.map((client, i) => client.rpc.add({ a: i, b: 1 })));
         const right = sums.filter((sum, i) => sum === i + 1).length;
         expect(right).toBe(200);
-        recordHardening({ section: 'limits', name: `burst of 200 connects over ${transport} (waitMs retries the gate's refusals)`, tried: 200, passed: right });
+        recordHardening({
+          section: 'limits',
+          name: `burst of 200 connects over ${transport} (waitMs retries the gate's refusals)`,
+          tried: 200,
+          passed: right,
+        });
       } finally {
         await Promise.all(clients.map((client) => client.close()));
       }

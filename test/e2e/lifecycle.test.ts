@@ -8,7 +8,6 @@ import { calcHandlers, serverCounters } from '../fixtures/calcHandlers.js';
 import { codeOf } from '../helpers/errors.js';
 import { startServerProcess, tempSocketPath } from '../helpers/processes.js';
 
-
 describe('client and server lifecycle', () => {
   it('close() rejects pending calls with CLOSED, and later calls too', async () => {
     const server = await startServerProcess(`unix://${tempSocketPath()}`);
@@ -36,7 +35,11 @@ describe('client and server lifecycle', () => {
   it('server.close() answers in-flight calls with CLOSED, aborts their handlers, then the client sees PEER_GONE', async () => {
     const url = `unix://${tempSocketPath()}`;
     let server: Awaited<ReturnType<typeof serve<typeof calc>>> | undefined;
-    server = await serve(calc, url, calcHandlers(() => server));
+    server = await serve(
+      calc,
+      url,
+      calcHandlers(() => server),
+    );
     const client = await connect(calc, url);
     const before = (await client.rpc.stats()).cancelled;
     const pending = codeOf(client.rpc.sleep({ ms: 10_000 }));
@@ -49,7 +52,11 @@ describe('client and server lifecycle', () => {
 
   it('server.close({ graceMs }) lets running calls finish, refuses new ones, and stops the rest at the deadline', async () => {
     const url = `unix://${tempSocketPath()}`;
-    const server = await serve(calc, url, calcHandlers(() => undefined));
+    const server = await serve(
+      calc,
+      url,
+      calcHandlers(() => undefined),
+    );
     const client = await connect(calc, url);
     const quick = client.rpc.sleep({ ms: 100 });
     const slow = codeOf(client.rpc.sleep({ ms: 10_000 }));
@@ -62,7 +69,11 @@ describe('client and server lifecycle', () => {
     expect(await codeOf(client.rpc.add({ a: 1, b: 1 }))).toBe(ErrorCode.SHUTTING_DOWN);
     expect(await quick).toBe('done');
     expect(await slow).toBe(ErrorCode.SHUTTING_DOWN);
-    const streamEnd = await codeOf((async () => { for (;;) if ((await stream.next()).done) return; })());
+    const streamEnd = await codeOf(
+      (async () => {
+        for (;;) if ((await stream.next()).done) return;
+      })(),
+    );
     expect(streamEnd).toBe(ErrorCode.SHUTTING_DOWN);
     await closing;
     const took = performance.now() - started;
@@ -72,7 +83,11 @@ describe('client and server lifecycle', () => {
 
   it('server.close({ graceMs }) returns as soon as nothing runs', async () => {
     const url = `unix://${tempSocketPath()}`;
-    const server = await serve(calc, url, calcHandlers(() => undefined));
+    const server = await serve(
+      calc,
+      url,
+      calcHandlers(() => undefined),
+    );
     const client = await connect(calc, url);
     expect(await client.rpc.add({ a: 1, b: 1 })).toBe(2);
     const started = performance.now();
@@ -84,7 +99,11 @@ describe('client and server lifecycle', () => {
   it('both sides support `await using`', async () => {
     const url = `unix://${tempSocketPath()}`;
     {
-      await using server = await serve(calc, url, calcHandlers(() => undefined));
+      await using server = await serve(
+        calc,
+        url,
+        calcHandlers(() => undefined),
+      );
       await using client = await connect(calc, server.url);
       expect(await client.rpc.add({ a: 1, b: 1 })).toBe(2);
     }
@@ -124,7 +143,9 @@ describe('a server that sends bad bytes', () => {
 describe('contracts', () => {
   it('defineChannel rejects a name reused across rpc, streams and events', () => {
     const s = { input: z.number(), output: z.number() };
-    expect(() => defineChannel({ name: 'x', version: 1, rpc: { a: s }, streams: { a: s } })).toThrow(/"a" is declared in both rpc and streams/);
+    expect(() => defineChannel({ name: 'x', version: 1, rpc: { a: s }, streams: { a: s } })).toThrow(
+      /"a" is declared in both rpc and streams/,
+    );
     expect(() => defineChannel({ name: 'x', version: 1, rpc: { a: s }, events: { a: z.number() } })).toThrow(ProcwireError);
   });
 
@@ -160,7 +181,10 @@ describe('contracts', () => {
       rpc: {
         greet: {
           input: v.object({ name: v.pipe(v.string(), v.trim()) }),
-          output: v.pipe(v.string(), v.transform((s) => s.toUpperCase())),
+          output: v.pipe(
+            v.string(),
+            v.transform((s) => s.toUpperCase()),
+          ),
         },
       },
     });
@@ -192,7 +216,11 @@ describe('contracts', () => {
 
   it('guards against prototype pollution through method and key names', async () => {
     const url = `unix://${tempSocketPath()}`;
-    await using server = await serve(calc, url, calcHandlers(() => undefined));
+    await using server = await serve(
+      calc,
+      url,
+      calcHandlers(() => undefined),
+    );
     const evil = defineChannel({
       name: 'calc',
       version: 1,
@@ -211,7 +239,11 @@ describe('contracts', () => {
 describe('event validation on the client', () => {
   it('drops an event whose payload fails the schema, reports it, and delivers the rest', async () => {
     const url = `unix://${tempSocketPath()}`;
-    await using server = await serve(calc, url, calcHandlers(() => undefined));
+    await using server = await serve(
+      calc,
+      url,
+      calcHandlers(() => undefined),
+    );
     const reported: ProcwireError[] = [];
     await using client = await connect(calc, server.url, { onError: (e) => reported.push(e) });
     const got: number[] = [];
@@ -233,7 +265,12 @@ describe('event validation on the client', () => {
 describe('frame limits', () => {
   it("a client keeps to the server's smaller frame limit instead of getting disconnected", async () => {
     const url = `unix://${tempSocketPath()}`;
-    await using server = await serve(calc, url, calcHandlers(() => undefined), { limits: { maxFrameBytes: 64 * 1024 } });
+    await using server = await serve(
+      calc,
+      url,
+      calcHandlers(() => undefined),
+      { limits: { maxFrameBytes: 64 * 1024 } },
+    );
     await using client = await connect(calc, server.url);
     expect(await codeOf(client.rpc.echo(new Uint8Array(100 * 1024)))).toBe(ErrorCode.FRAME_TOO_LARGE);
     expect(await client.rpc.add({ a: 1, b: 2 })).toBe(3);
@@ -258,6 +295,14 @@ describe('endpoints that are not procwire servers', () => {
   it('unix: URLs with a host or unknown options are refused, not reinterpreted', async () => {
     expect(await codeOf(connect(calc, 'unix://tmp/x.sock'))).toBe(ErrorCode.INVALID_ENDPOINT);
     expect(await codeOf(connect(calc, 'unix:@abs?mode=1'))).toBe(ErrorCode.INVALID_ENDPOINT);
-    expect(await codeOf(serve(calc, 'unix:///nonexistent-dir/x.sock', calcHandlers(() => undefined)))).toBe(ErrorCode.LISTEN_FAILED);
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          'unix:///nonexistent-dir/x.sock',
+          calcHandlers(() => undefined),
+        ),
+      ),
+    ).toBe(ErrorCode.LISTEN_FAILED);
   });
 });

@@ -11,7 +11,8 @@ import { codeOf } from '../helpers/errors.js';
 import { FIXTURES, killWriterMidFrame, startServerProcess, uniqueName } from '../helpers/processes.js';
 import { removeQueue } from '../helpers/queues.js';
 
-const controlSocket = (name: string) => join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid!()}`, `mq-${name.slice(1)}.sock`);
+const controlSocket = (name: string) =>
+  join(process.env.XDG_RUNTIME_DIR || tmpdir(), `procwire-${process.getuid!()}`, `mq-${name.slice(1)}.sock`);
 
 describe.skipIf(process.platform !== 'linux')('mq://', () => {
   it('creates its queue and control socket 0600 under umask 000, and removes both on SIGTERM', async () => {
@@ -37,9 +38,16 @@ describe.skipIf(process.platform !== 'linux')('mq://', () => {
     const second = await startServerProcess(`mq://${name}`);
     const again = await connect(calc, `mq://${name}`, { waitMs: 2000 });
     expect(await again.rpc.add({ a: 4, b: 5 })).toBe(9);
-    expect(await codeOf(serve(calc, `mq://${name}`, calcHandlers(() => undefined), { shutdownSignals: false }))).toBe(
-      ErrorCode.ADDRESS_IN_USE,
-    );
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          `mq://${name}`,
+          calcHandlers(() => undefined),
+          { shutdownSignals: false },
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
     await again.close();
     await second.kill();
     removeQueue(name);
@@ -59,9 +67,13 @@ describe.skipIf(process.platform !== 'linux')('mq://', () => {
 
   it('names the kernel limit when queues cannot be created', async () => {
     // Node has no setrlimit; prlimit(1) sets the limit for the child instead.
-    const child = spawnProcess('prlimit', ['--msgqueue=0', process.execPath, '--import', 'tsx', join(FIXTURES, 'serveOnce.ts'), `mq:///${uniqueName()}`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnProcess(
+      'prlimit',
+      ['--msgqueue=0', process.execPath, '--import', 'tsx', join(FIXTURES, 'serveOnce.ts'), `mq:///${uniqueName()}`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     await new Promise((resolve) => child.once('exit', resolve));

@@ -85,13 +85,16 @@ describe.skipIf(process.platform === 'win32')('name lengths are checked where th
     expect(readdirSync(root).filter((e) => e.startsWith('fff'))).toEqual([]);
   });
 
-  it.runIf(onLinux)('mq: a name whose control socket cannot be bound is refused at serve() and connect(), and no queue is made', async () => {
-    const name = `/${uniqueName('len')}${'q'.repeat(100)}`;
-    expect(name.length).toBeGreaterThanOrEqual(110);
-    expectInvalidEndpoint(await refusal(serve(calc, `mq://${name}`, handlers, noSignals)), /107/);
-    expectInvalidEndpoint(await refusal(connect(calc, `mq://${name}`)), /107/);
-    expect(queueExists(name)).toBe(false);
-  });
+  it.runIf(onLinux)(
+    'mq: a name whose control socket cannot be bound is refused at serve() and connect(), and no queue is made',
+    async () => {
+      const name = `/${uniqueName('len')}${'q'.repeat(100)}`;
+      expect(name.length).toBeGreaterThanOrEqual(110);
+      expectInvalidEndpoint(await refusal(serve(calc, `mq://${name}`, handlers, noSignals)), /107/);
+      expectInvalidEndpoint(await refusal(connect(calc, `mq://${name}`)), /107/);
+      expect(queueExists(name)).toBe(false);
+    },
+  );
 
   it.runIf(onLinux)('shm: a name whose rendezvous cannot be bound is refused at serve() and connect(), not with a raw errno', async () => {
     const name = `${uniqueName('len')}${'s'.repeat(65)}`;
@@ -99,24 +102,28 @@ describe.skipIf(process.platform === 'win32')('name lengths are checked where th
     expectInvalidEndpoint(await refusal(connect(calc, `shm:///${name}`)), /107/);
   });
 
-  it.runIf(onLinux)('mq: a live server whose control socket cannot be reached keeps its queue (removeStaleObjects)', { timeout: 30_000 }, async () => {
-    const name = `/${uniqueName('held')}`;
-    const server = await startServerProcess(`mq://${name}`);
-    servers.push(server);
-    try {
-      // Its control socket is gone (a cleaner of the temp directory, say): no probe reaches the server.
-      const control = (await listNamedObjects(server.url)).find((o) => o.kind === 'control-socket')!;
-      unlinkSync(control.name);
-      const listed = await listNamedObjects(server.url);
-      expect(listed).toEqual([{ kind: 'queue', name, state: 'live' }]);
-      expect(await removeStaleObjects(server.url)).toEqual([]);
-      expect(queueExists(name)).toBe(true);
-      // Once its process is gone, the queue is stale and goes.
-      await server.kill('SIGKILL');
-      expect(await listNamedObjects(server.url)).toEqual([{ kind: 'queue', name, state: 'stale' }]);
-      expect((await removeStaleObjects(server.url)).map((o) => o.name)).toEqual([name]);
-    } finally {
-      removeQueue(name);
-    }
-  });
+  it.runIf(onLinux)(
+    'mq: a live server whose control socket cannot be reached keeps its queue (removeStaleObjects)',
+    { timeout: 30_000 },
+    async () => {
+      const name = `/${uniqueName('held')}`;
+      const server = await startServerProcess(`mq://${name}`);
+      servers.push(server);
+      try {
+        // Its control socket is gone (a cleaner of the temp directory, say): no probe reaches the server.
+        const control = (await listNamedObjects(server.url)).find((o) => o.kind === 'control-socket')!;
+        unlinkSync(control.name);
+        const listed = await listNamedObjects(server.url);
+        expect(listed).toEqual([{ kind: 'queue', name, state: 'live' }]);
+        expect(await removeStaleObjects(server.url)).toEqual([]);
+        expect(queueExists(name)).toBe(true);
+        // Once its process is gone, the queue is stale and goes.
+        await server.kill('SIGKILL');
+        expect(await listNamedObjects(server.url)).toEqual([{ kind: 'queue', name, state: 'stale' }]);
+        expect((await removeStaleObjects(server.url)).map((o) => o.name)).toEqual([name]);
+      } finally {
+        removeQueue(name);
+      }
+    },
+  );
 });

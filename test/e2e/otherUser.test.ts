@@ -104,8 +104,14 @@ describe.skipIf(!canSwitch)('access control across users (needs root, and other 
       expect(run.self).toMatchObject({ uid: as.uid, gid: as.gid });
       const raw = run.results.slice(0, probes.length);
       const rpc = run.results.slice(probes.length);
-      expect(raw.filter((r) => !refusedAsRequired(r)), summary(raw)).toEqual([]);
-      expect(rpc.filter((r) => !refusedAsRequired(r)), summary(rpc)).toEqual([]);
+      expect(
+        raw.filter((r) => !refusedAsRequired(r)),
+        summary(raw),
+      ).toEqual([]);
+      expect(
+        rpc.filter((r) => !refusedAsRequired(r)),
+        summary(rpc),
+      ).toEqual([]);
       recordHardening({
         section: 'access',
         name: `owner mode: uid ${as.uid} gid ${as.gid} against every named object (unix file+abstract, fifo, mq queue+control, shm, semaphore, runtime dir)`,
@@ -183,12 +189,16 @@ describe.skipIf(!canSwitch)('access control across users (needs root, and other 
       { kind: 'directory', target: dirname(layout.shmSocket(e.name, 'group')) },
     ];
     const outsider = await runAccessClient([...probes, ...rpcAttempts(served.urls)], NOBODY);
-    expect(outsider.results.filter((r) => !refusedAsRequired(r)), summary(outsider.results)).toEqual([]);
+    expect(
+      outsider.results.filter((r) => !refusedAsRequired(r)),
+      summary(outsider.results),
+    ).toEqual([]);
     // What a refused procwire client is told: the kernel's EACCES, or (fifo:)
     // that the server did not share with it; the abstract name just hangs up.
     for (const r of outsider.results.slice(probes.length)) {
       if (r.target.startsWith('unix:@')) expect(r.outcome, r.target).toBe(ErrorCode.PEER_GONE);
-      else expect([r.target, r.outcome, /EACCES|did not share it/.test(r.detail ?? '')]).toEqual([r.target, ErrorCode.CONNECT_FAILED, true]);
+      else
+        expect([r.target, r.outcome, /EACCES|did not share it/.test(r.detail ?? '')]).toEqual([r.target, ErrorCode.CONNECT_FAILED, true]);
     }
     recordHardening({
       section: 'access',
@@ -238,15 +248,39 @@ describe.skipIf(!canSwitch)('access control across users (needs root, and other 
 
     const handlers = { whoami: () => ({ transport: 'none' }), refusals: () => [] };
     const attempts: Array<[string, () => Promise<unknown>, string]> = [
-      ['unix socket file', () => serve(accessChannel, `unix://${names.socket}`, handlers, { shutdownSignals: false }), ErrorCode.ADDRESS_IN_USE],
-      ['well-known FIFO', () => serve(accessChannel, `fifo://${names.fifo}`, handlers, { shutdownSignals: false }), ErrorCode.ADDRESS_IN_USE],
+      [
+        'unix socket file',
+        () => serve(accessChannel, `unix://${names.socket}`, handlers, { shutdownSignals: false }),
+        ErrorCode.ADDRESS_IN_USE,
+      ],
+      [
+        'well-known FIFO',
+        () => serve(accessChannel, `fifo://${names.fifo}`, handlers, { shutdownSignals: false }),
+        ErrorCode.ADDRESS_IN_USE,
+      ],
       ['message queue', () => serve(accessChannel, `mq://${names.queue}`, handlers, { shutdownSignals: false }), ErrorCode.ADDRESS_IN_USE],
       // The temp directory is where the runtime directories go: point it at the squatted one.
-      ['private runtime dir (shm)', () => withTemp(temp, () => serve(accessChannel, `shm:///${name}`, handlers, { shutdownSignals: false })), ErrorCode.LISTEN_FAILED],
-      ['private runtime dir (mq)', () => withTemp(temp, () => serve(accessChannel, `mq:///${name}x`, handlers, { shutdownSignals: false })), ErrorCode.LISTEN_FAILED],
+      [
+        'private runtime dir (shm)',
+        () => withTemp(temp, () => serve(accessChannel, `shm:///${name}`, handlers, { shutdownSignals: false })),
+        ErrorCode.LISTEN_FAILED,
+      ],
+      [
+        'private runtime dir (mq)',
+        () => withTemp(temp, () => serve(accessChannel, `mq:///${name}x`, handlers, { shutdownSignals: false })),
+        ErrorCode.LISTEN_FAILED,
+      ],
       ['private runtime dir (semaphore)', () => withTemp(temp, async () => openSemaphore(name)), ErrorCode.LISTEN_FAILED],
-      ['shm group endpoint dir', () => withTemp(temp, () => serve(accessChannel, `shm:///${name}`, handlers, { access: 'group', shutdownSignals: false })), ErrorCode.ADDRESS_IN_USE],
-      ['mq group endpoint dir', () => withTemp(temp, () => serve(accessChannel, `mq:///${name}`, handlers, { access: 'group', shutdownSignals: false })), ErrorCode.ADDRESS_IN_USE],
+      [
+        'shm group endpoint dir',
+        () => withTemp(temp, () => serve(accessChannel, `shm:///${name}`, handlers, { access: 'group', shutdownSignals: false })),
+        ErrorCode.ADDRESS_IN_USE,
+      ],
+      [
+        'mq group endpoint dir',
+        () => withTemp(temp, () => serve(accessChannel, `mq:///${name}`, handlers, { access: 'group', shutdownSignals: false })),
+        ErrorCode.ADDRESS_IN_USE,
+      ],
     ];
     let passed = 0;
     const seen: string[] = [];

@@ -4,7 +4,20 @@
  * permit comes back within the recovery latency, and the files are private.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -82,7 +95,10 @@ function startChild(fixture: string, args: string[]): Child {
     send: (command) => child.stdin!.write(`${command}\n`),
     line: (pattern, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${fixture}: no line matching ${pattern}; got ${JSON.stringify(lines)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`${fixture}: no line matching ${pattern}; got ${JSON.stringify(lines)}`)),
+          timeoutMs,
+        );
         const check = () => {
           const at = lines.findIndex((line) => pattern.test(line));
           if (at < 0 && gone !== undefined) {

@@ -53,7 +53,16 @@ describe.skipIf(process.platform !== 'linux')('shm://', () => {
     const name = uniqueName();
     const url = `shm:///${name}`;
     const first = await startServerProcess(url);
-    expect(await codeOf(serve(calc, url, calcHandlers(() => undefined), { shutdownSignals: false }))).toBe(ErrorCode.ADDRESS_IN_USE);
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          url,
+          calcHandlers(() => undefined),
+          { shutdownSignals: false },
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
     expect(await listNamedObjects(url)).toEqual([{ kind: 'rendezvous-socket', name: rendezvous(name), state: 'live' }]);
     const client = await connect(calc, url);
     const pending = codeOf(client.rpc.sleep({ ms: 10_000 }));
@@ -128,7 +137,12 @@ describe.skipIf(process.platform !== 'linux')('shm://', () => {
   it('spinning never holds the event loop: timers keep their time, and the spin ends after spinMicros', async () => {
     const name = uniqueName();
     let server: Server<typeof calc> | undefined;
-    server = await serve(calc, `shm:///${name}?wait=sleep`, calcHandlers(() => server), { shutdownSignals: false });
+    server = await serve(
+      calc,
+      `shm:///${name}?wait=sleep`,
+      calcHandlers(() => server),
+      { shutdownSignals: false },
+    );
     // Spin for up to 1 s after the last message. (The heartbeat's ping after
     // 1 s of silence would be traffic that starts another spin window.)
     const client = await connect(calc, `shm:///${name}?wait=spin&spinMicros=1000000`, { heartbeatMs: 0 });

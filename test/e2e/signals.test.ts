@@ -46,7 +46,7 @@ describe.skipIf(process.platform === 'win32')('shutdown signals', () => {
     expect(await long).toBe(ErrorCode.PEER_GONE);
   });
 
-  it("a spawned worker stopped by SIGTERM is reported with its signal in PEER_GONE", async () => {
+  it('a spawned worker stopped by SIGTERM is reported with its signal in PEER_GONE', async () => {
     const worker = await spawn(calc, join(FIXTURES, 'calcServer.ts'), {
       execArgv: ['--import', 'tsx'],
       env: { PROCWIRE_GRACE_MS: '100' },

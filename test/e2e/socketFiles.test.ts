@@ -14,7 +14,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-
 describe.skipIf(process.platform === 'win32')('unix socket files', () => {
   for (const umask of ['022', '000']) {
     it(`are created 0600 under umask ${umask}, owned by the server's uid, and removed on close`, async () => {
@@ -46,7 +45,15 @@ describe.skipIf(process.platform === 'win32')('unix socket files', () => {
     const path = tempSocketPath();
     const live = await startServerProcess(`unix://${path}`);
     cleanups.push(() => live.kill());
-    expect(await codeOf(serve(calc, `unix://${path}`, calcHandlers(() => undefined)))).toBe(ErrorCode.ADDRESS_IN_USE);
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          `unix://${path}`,
+          calcHandlers(() => undefined),
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
     const client = await connect(calc, `unix://${path}`);
     expect(await client.rpc.add({ a: 2, b: 2 })).toBe(4); // still the first server
     await client.close();
@@ -56,22 +63,58 @@ describe.skipIf(process.platform === 'win32')('unix socket files', () => {
     const path = tempSocketPath();
     writeFileSync(path, 'precious');
     cleanups.push(() => rmSync(path, { force: true }));
-    expect(await codeOf(serve(calc, `unix://${path}`, calcHandlers(() => undefined)))).toBe(ErrorCode.ADDRESS_IN_USE);
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          `unix://${path}`,
+          calcHandlers(() => undefined),
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
   });
 
   it('reports ADDRESS_IN_USE for a live abstract name and a busy TCP port', async () => {
     const name = `unix:@pw-abstract-${process.pid}`;
-    const first = await serve(calc, name, calcHandlers(() => undefined));
+    const first = await serve(
+      calc,
+      name,
+      calcHandlers(() => undefined),
+    );
     cleanups.push(() => first.close());
-    expect(await codeOf(serve(calc, name, calcHandlers(() => undefined)))).toBe(ErrorCode.ADDRESS_IN_USE);
-    const tcp = await serve(calc, 'tcp://127.0.0.1:0', calcHandlers(() => undefined));
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          name,
+          calcHandlers(() => undefined),
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
+    const tcp = await serve(
+      calc,
+      'tcp://127.0.0.1:0',
+      calcHandlers(() => undefined),
+    );
     cleanups.push(() => tcp.close());
-    expect(await codeOf(serve(calc, tcp.url, calcHandlers(() => undefined)))).toBe(ErrorCode.ADDRESS_IN_USE);
+    expect(
+      await codeOf(
+        serve(
+          calc,
+          tcp.url,
+          calcHandlers(() => undefined),
+        ),
+      ),
+    ).toBe(ErrorCode.ADDRESS_IN_USE);
   });
 
   it('does not remove a file that replaced its own after it started', async () => {
     const path = tempSocketPath();
-    const server = await serve(calc, `unix://${path}`, calcHandlers(() => undefined));
+    const server = await serve(
+      calc,
+      `unix://${path}`,
+      calcHandlers(() => undefined),
+    );
     rmSync(path);
     const squatter = createServer();
     await new Promise<void>((resolve) => squatter.listen(path, resolve));
@@ -95,7 +138,11 @@ describe('endpoint errors', () => {
   });
 
   it('serve on socketpair: outside a spawned worker explains itself', async () => {
-    const error = serve(calc, 'socketpair:', calcHandlers(() => undefined));
+    const error = serve(
+      calc,
+      'socketpair:',
+      calcHandlers(() => undefined),
+    );
     await expect(error).rejects.toThrow(/spawn\(\)/);
   });
 
@@ -118,7 +165,10 @@ describe('endpoint errors', () => {
 
   it('connect to nothing gives CONNECT_FAILED naming the endpoint, or waits with waitMs', async () => {
     const path = tempSocketPath();
-    await expect(connect(calc, `unix://${path}`)).rejects.toMatchObject({ code: ErrorCode.CONNECT_FAILED, message: expect.stringContaining(path) });
+    await expect(connect(calc, `unix://${path}`)).rejects.toMatchObject({
+      code: ErrorCode.CONNECT_FAILED,
+      message: expect.stringContaining(path),
+    });
     const started = performance.now();
     await expect(connect(calc, `unix://${path}`, { waitMs: 300 })).rejects.toMatchObject({ code: ErrorCode.CONNECT_FAILED });
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);

@@ -278,7 +278,8 @@ describe('tcp: shared secret', () => {
     for (let i = 0; i < tried; i++) {
       const { received, closedAfterMs } = await rawSession(fresh.url, request, 3000);
       // All it ever gets is the server's 37-byte hello; then the server hangs up.
-      if (received.length === 37 && received.subarray(0, 5).equals(Buffer.from('c170777301', 'hex')) && closedAfterMs !== undefined) unanswered++;
+      if (received.length === 37 && received.subarray(0, 5).equals(Buffer.from('c170777301', 'hex')) && closedAfterMs !== undefined)
+        unanswered++;
       slowest = Math.max(slowest, closedAfterMs ?? Infinity);
     }
     const after = await report(fresh.url, { secret });
@@ -360,7 +361,11 @@ describe('tcp: where the secret comes from', () => {
     const cases: Array<{ what: string; secret: SharedSecret; expect: RegExp }> = [
       { what: 'file mode 0640', secret: { file: secretFile('group', SECRET, 0o640) }, expect: /group has mode 0640/ },
       { what: 'empty file', secret: { file: secretFile('empty', '', 0o600) }, expect: /empty is empty/ },
-      { what: 'short file', secret: { file: secretFile('short', 'eight b.', 0o600) }, expect: /holds 8 bytes; a shared secret needs at least 16/ },
+      {
+        what: 'short file',
+        secret: { file: secretFile('short', 'eight b.', 0o600) },
+        expect: /holds 8 bytes; a shared secret needs at least 16/,
+      },
       { what: 'a directory', secret: { file: secretDir }, expect: /is not a regular file/ },
       { what: 'missing file', secret: { file: join(secretDir, 'nothing-here') }, expect: /cannot open the secret file .*nothing-here/ },
       { what: 'unset variable', secret: { env: 'PROCWIRE_TCP_TEST_UNSET' }, expect: /PROCWIRE_TCP_TEST_UNSET is not set/ },
@@ -369,7 +374,12 @@ describe('tcp: where the secret comes from', () => {
     ];
     let refused = 0;
     for (const c of cases) {
-      const served = serve(guarded, 'tcp://127.0.0.1:0', { add: () => 0, report: emptyReport }, { secret: c.secret, shutdownSignals: false });
+      const served = serve(
+        guarded,
+        'tcp://127.0.0.1:0',
+        { add: () => 0, report: emptyReport },
+        { secret: c.secret, shutdownSignals: false },
+      );
       await expect(served, c.what).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(c.expect) });
       const { error } = await connectError('tcp://127.0.0.1:9', { secret: c.secret });
       expect(error.code, c.what).toBe(ErrorCode.INVALID_ARGUMENT);
@@ -403,7 +413,9 @@ describe('tcp: where the secret comes from', () => {
 
   it('secret and tls are tcp: options: a unix: endpoint refuses them', async () => {
     const path = tempSocketPath();
-    await expect(serve(guarded, `unix://${path}`, { add: () => 0, report: emptyReport }, { secret: { value: SECRET }, shutdownSignals: false })).rejects.toMatchObject({
+    await expect(
+      serve(guarded, `unix://${path}`, { add: () => 0, report: emptyReport }, { secret: { value: SECRET }, shutdownSignals: false }),
+    ).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       message: expect.stringMatching(/only tcp: endpoints take this option/),
     });
@@ -430,9 +442,17 @@ describe('tcp: TLS', () => {
     expect(passed).toBe(10);
 
     const refusals = [
-      { what: 'another CA', options: { tls: { ca: pem(certs.otherCa) } }, expect: /certificate was refused: unable to verify the first certificate/ },
+      {
+        what: 'another CA',
+        options: { tls: { ca: pem(certs.otherCa) } },
+        expect: /certificate was refused: unable to verify the first certificate/,
+      },
       { what: "Node's roots", options: { tls: true as const }, expect: /certificate was refused/ },
-      { what: 'a wrong name', options: { tls: { ca, servername: 'example.com' } }, expect: /certificate was refused: Hostname\/IP does not match certificate's altnames/ },
+      {
+        what: 'a wrong name',
+        options: { tls: { ca, servername: 'example.com' } },
+        expect: /certificate was refused: Hostname\/IP does not match certificate's altnames/,
+      },
       { what: 'no TLS', options: {}, expect: /speaks TLS: connect with \{ tls \}/ },
     ];
     let refused = 0;
@@ -462,7 +482,9 @@ describe('tcp: TLS', () => {
     const none = await connectError(server.url, { tls: { ca: pem(certs.ca) } });
     expect(none.error.code).toBe(ErrorCode.ACCESS_DENIED);
     expect(none.error.message).toMatch(/requires a client certificate .*certificate required/);
-    const stranger = await connectError(server.url, { tls: { ca: pem(certs.ca), cert: pem(certs.otherClientCert), key: pem(certs.otherClientKey) } });
+    const stranger = await connectError(server.url, {
+      tls: { ca: pem(certs.ca), cert: pem(certs.otherClientCert), key: pem(certs.otherClientKey) },
+    });
     expect(stranger.error.code).toBe(ErrorCode.ACCESS_DENIED);
     expect(stranger.error.message).toMatch(/did not accept our client certificate/);
 
@@ -483,7 +505,9 @@ describe('tcp: TLS', () => {
   it('unusable TLS material is INVALID_ARGUMENT from serve() and connect(), before any connection', async () => {
     const handlers = { add: () => 0, report: emptyReport };
     const garbage = '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n';
-    await expect(serve(guarded, 'tcp://127.0.0.1:0', handlers, { tls: { cert: garbage, key: garbage }, shutdownSignals: false })).rejects.toMatchObject({
+    await expect(
+      serve(guarded, 'tcp://127.0.0.1:0', handlers, { tls: { cert: garbage, key: garbage }, shutdownSignals: false }),
+    ).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       message: expect.stringMatching(/^tls: cannot use the certificate, key or ca given/),
     });
@@ -496,7 +520,10 @@ describe('tcp: TLS', () => {
       message: expect.stringMatching(/ca is not a PEM certificate/),
     });
     await expect(
-      serve(guarded, 'tcp://127.0.0.1:0', handlers, { tls: { cert: pem(certs.serverCert), key: pem(certs.serverKey), ca: garbage }, shutdownSignals: false }),
+      serve(guarded, 'tcp://127.0.0.1:0', handlers, {
+        tls: { cert: pem(certs.serverCert), key: pem(certs.serverKey), ca: garbage },
+        shutdownSignals: false,
+      }),
     ).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/ca is not a PEM certificate/) });
     await expect(connect(guarded, 'tcp://127.0.0.1:9', { tls: { cert: pem(certs.clientCert) } })).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
@@ -570,10 +597,7 @@ describe('tcp: bounded transport handshakes', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const url = `tcp://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const [secretOnly, overTls] = await Promise.all([
-        connectError(url, { secret: { value: SECRET } }),
-        connectError(url, { tls: true }),
-      ]);
+      const [secretOnly, overTls] = await Promise.all([connectError(url, { secret: { value: SECRET } }), connectError(url, { tls: true })]);
       for (const r of [secretOnly, overTls]) {
         expect(r.error.code).toBe(ErrorCode.TIMEOUT);
         expect(r.ms).toBeGreaterThanOrEqual(HANDSHAKE_DEADLINE_MS - 100);

@@ -4,8 +4,7 @@ import { MAX_MSGID, MessageType } from 'procwire/link';
 import type { Answer } from './badInput.case.js';
 
 /** Any value, briefly (BigInt and Buffers included, which JSON cannot show). */
-export const show = (value: unknown): string =>
-  inspect(value, { depth: 3, maxArrayLength: 8, maxStringLength: 80, breakLength: Infinity });
+export const show = (value: unknown): string => inspect(value, { depth: 3, maxArrayLength: 8, maxStringLength: 80, breakLength: Infinity });
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 const CODE_PREFIX = /^([A-Z][A-Z0-9_]*): /;
@@ -169,14 +168,18 @@ export function answerProblem(answer: Answer, replies: Replies): string | undefi
       return isDeepStrictEqual(items, answer.items) ? undefined : `stream ${answer.stream} gave ${show(items)}`;
     }
     const code = wireCode(end[2]);
-    return code !== undefined && answer.error.includes(code) ? undefined : `stream ${answer.stream} ended with ${show(end[2])}, not ${answer.error.join(' or ')}`;
+    return code !== undefined && answer.error.includes(code)
+      ? undefined
+      : `stream ${answer.stream} ended with ${show(end[2])}, not ${answer.error.join(' or ')}`;
   }
   const response = replies.responses.get(answer.id);
   if (!response) return `no answer to id ${answer.id}`;
   const [, , error, result] = response;
   if ('error' in answer) {
     const code = wireCode(error);
-    return code !== undefined && answer.error.includes(code) ? undefined : `id ${answer.id} answered ${show(error)}, not ${answer.error.join(' or ')}`;
+    return code !== undefined && answer.error.includes(code)
+      ? undefined
+      : `id ${answer.id} answered ${show(error)}, not ${answer.error.join(' or ')}`;
   }
   if (error !== null) return `id ${answer.id} failed: ${show(error)}`;
   if ('check' in answer) return answer.check(result);

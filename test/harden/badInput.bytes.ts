@@ -9,7 +9,8 @@ export type Bytes = Uint8Array;
 
 export const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
-export const cat = (...parts: Array<Bytes | number[]>): Buffer => Buffer.concat(parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
+export const cat = (...parts: Array<Bytes | number[]>): Buffer =>
+  Buffer.concat(parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
 
 function be(value: number, bytes: 1 | 2 | 4): number[] {
   const out: number[] = [];

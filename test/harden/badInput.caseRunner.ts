@@ -39,11 +39,14 @@ function claimProblem(expect: Expect, framing: Framing, messageOriented: boolean
   const { verdict, dropped } = framing;
   if ('framing' in expect) {
     if (!messageOriented && verdict !== expect.framing) return `claims ${expect.framing}, frame checks say ${verdict}`;
-    if (messageOriented && verdict !== 'refused' && dropped === 0) return `claims ${expect.framing}, but every message passes the frame checks`;
-    if (messageOriented && expect.framing === 'incomplete' && verdict === 'refused') return 'claims incomplete, but a message exceeds the frame limit';
+    if (messageOriented && verdict !== 'refused' && dropped === 0)
+      return `claims ${expect.framing}, but every message passes the frame checks`;
+    if (messageOriented && expect.framing === 'incomplete' && verdict === 'refused')
+      return 'claims incomplete, but a message exceeds the frame limit';
     return undefined;
   }
-  if (verdict !== 'complete' || dropped > 0) return `claims whole frames, frame checks say ${verdict}${dropped ? ` (${dropped} dropped)` : ''}`;
+  if (verdict !== 'complete' || dropped > 0)
+    return `claims whole frames, frame checks say ${verdict}${dropped ? ` (${dropped} dropped)` : ''}`;
   return undefined;
 }
 
@@ -93,7 +96,8 @@ export async function runCase(target: Target, c: BadInputCase, baseline: number)
     const { replies } = session;
     if (framing.verdict === 'refused') {
       // A byte stream that broke the rules, or an mq: frame over the limit: the connection must end.
-      if (!(await session.until(() => session.closed, BOUND_MS))) problems.push(`still connected ${BOUND_MS} ms after bytes that break the framing rules`);
+      if (!(await session.until(() => session.closed, BOUND_MS)))
+        problems.push(`still connected ${BOUND_MS} ms after bytes that break the framing rules`);
       problems.push(...session.garbled, ...judgeReplies(asked, replies));
       const counted = 'survives' in c.expect ? undefined : 1 + framing.dropped;
       return result('closed', Math.max(0, (session.closed ? session.closedAt : performance.now()) - sent), counted);
@@ -120,7 +124,8 @@ export async function runCase(target: Target, c: BadInputCase, baseline: number)
         const problem = answerProblem(answer, replies);
         if (problem) problems.push(problem);
       }
-      for (const extra of unexpectedReplies(expected, replies, PROBE_ID, c.hello === true)) problems.push(`an answer the case did not expect: ${show(extra)}`);
+      for (const extra of unexpectedReplies(expected, replies, PROBE_ID, c.hello === true))
+        problems.push(`an answer the case did not expect: ${show(extra)}`);
     }
     const counted = 'survives' in c.expect ? undefined : framing.dropped + ('answers' in c.expect ? (c.expect.counted ?? 0) : 0);
     // Answered: something came back besides the probe's answer (and the hello answer the runner asked for).

@@ -42,18 +42,33 @@ const ok = (id: number, result: unknown): Answer => ({ id, result });
 const undecodableRequest: Expect = { answers: [{ id: 1, error: ['PROTOCOL'] }], counted: 1 };
 const check = (id: number, problem: (result: unknown) => string | undefined): Answer => ({ id, check: problem });
 
-const one = (name: string, bytes: Bytes, expect: Expect, more: Partial<BadInputCase> = {}): BadInputCase => ({ name, units: [bytes], expect, ...more });
+const one = (name: string, bytes: Bytes, expect: Expect, more: Partial<BadInputCase> = {}): BadInputCase => ({
+  name,
+  units: [bytes],
+  expect,
+  ...more,
+});
 
 /** `[0, 1, "harden.echo", [` followed by raw bytes: a request whose argument starts with them. */
 const echoOf = (argument: Bytes, id = 1) => request(id, 'harden.echo', argument);
-const add = (id: number, a: Bytes, b: Bytes = mp(2)) => request(id, 'harden.add', rawMap([[mp('a'), a], [mp('b'), b]]));
+const add = (id: number, a: Bytes, b: Bytes = mp(2)) =>
+  request(
+    id,
+    'harden.add',
+    rawMap([
+      [mp('a'), a],
+      [mp('b'), b],
+    ]),
+  );
 /** Bytes of an echo request of a bin32 besides the bin's own bytes. */
 const ECHO_OVERHEAD = echoOf(binHeader(0, 32)).length;
 /** An echo request of exactly `total` bytes (a bin argument filling the rest). */
 const echoOfSize = (total: number, id = 1): Buffer =>
   echoOf(cat(binHeader(total - ECHO_OVERHEAD, 32), Buffer.alloc(total - ECHO_OVERHEAD, 0x5a)), id);
 const binOfLength = (length: number) => (result: unknown) =>
-  result instanceof Uint8Array && result.length === length ? undefined : `expected ${length} bytes back, got ${String((result as Uint8Array)?.length)}`;
+  result instanceof Uint8Array && result.length === length
+    ? undefined
+    : `expected ${length} bytes back, got ${String((result as Uint8Array)?.length)}`;
 const depthOf = (value: unknown): number => (Array.isArray(value) ? 1 + Math.max(0, ...value.map(depthOf)) : 0);
 
 const lengthClaims: BadInputKind = {
@@ -91,9 +106,21 @@ const hugeNumbers: BadInputKind = {
     one('add a = int64 -2^63', add(1, int64(-(2n ** 63n))), answers(error(1, 'INVALID_INPUT'))),
     one('add a = uint64 2^53', add(1, uint64(2n ** 53n), mp(0)), answers(ok(1, 2 ** 53))),
     one('add a = float +Infinity', add(1, hex('cb 7ff0000000000000')), answers(error(1, 'INVALID_INPUT'))),
-    one('count to = uint64 2^64-1', streamOpen(1, 'harden.count', rawMap([[mp('to'), uint64(U64_MAX)]])), answers({ stream: 1, error: ['INVALID_INPUT'] })),
-    one('count to = 2^53', streamOpen(1, 'harden.count', rawMap([[mp('to'), uint64(2n ** 53n)]])), answers({ stream: 1, error: ['INVALID_INPUT'] })),
-    one('stream credit uint64 2^64-1 on open', rawStreamOpen(mp(1), mp('harden.count'), cat([0x91], mp({ to: 2 })), uint64(U64_MAX)), dropped()),
+    one(
+      'count to = uint64 2^64-1',
+      streamOpen(1, 'harden.count', rawMap([[mp('to'), uint64(U64_MAX)]])),
+      answers({ stream: 1, error: ['INVALID_INPUT'] }),
+    ),
+    one(
+      'count to = 2^53',
+      streamOpen(1, 'harden.count', rawMap([[mp('to'), uint64(2n ** 53n)]])),
+      answers({ stream: 1, error: ['INVALID_INPUT'] }),
+    ),
+    one(
+      'stream credit uint64 2^64-1 on open',
+      rawStreamOpen(mp(1), mp('harden.count'), cat([0x91], mp({ to: 2 })), uint64(U64_MAX)),
+      dropped(),
+    ),
     one('stream credit 2^32 on open', rawStreamOpen(mp(1), mp('harden.count'), cat([0x91], mp({ to: 2 })), uint64(2n ** 32n)), dropped()),
     one('credit message of 2^64-1', cat(hex('93 08 01'), uint64(U64_MAX)), dropped()),
     // Credit adds up without bound; the stream must still end after `to` items.
@@ -112,9 +139,14 @@ const oversized: BadInputKind = {
     one('a frame one byte over maxFrameBytes', echoOfSize(MAX + 1), refused),
     one('a frame of exactly maxFrameBytes', echoOfSize(MAX), answers(check(1, binOfLength(MAX - ECHO_OVERHEAD)))),
     one('a method name of 4 MiB', rawRequest(mp(1), cat(strHeader(MAX, 32), Buffer.alloc(MAX, 0x61)), hex('90')), refused),
-    one('two 3 MiB frames back to back', echoOfSize(3 * 1024 * 1024, 1), answers(check(1, binOfLength(3 * 1024 * 1024 - ECHO_OVERHEAD)), check(2, binOfLength(3 * 1024 * 1024 - ECHO_OVERHEAD))), {
-      units: [echoOfSize(3 * 1024 * 1024, 1), echoOfSize(3 * 1024 * 1024, 2)],
-    }),
+    one(
+      'two 3 MiB frames back to back',
+      echoOfSize(3 * 1024 * 1024, 1),
+      answers(check(1, binOfLength(3 * 1024 * 1024 - ECHO_OVERHEAD)), check(2, binOfLength(3 * 1024 * 1024 - ECHO_OVERHEAD))),
+      {
+        units: [echoOfSize(3 * 1024 * 1024, 1), echoOfSize(3 * 1024 * 1024, 2)],
+      },
+    ),
   ],
 };
 
@@ -152,7 +184,12 @@ const conversation = (): { units: Bytes[]; answers: Answer[] } => ({
 const splitWrites: BadInputKind = {
   kind: 'split writes (1-byte)',
   cases: [
-    { name: 'a hello, calls and a stream, one byte per write', units: conversation().units, writes: 'bytewise', expect: answers(...conversation().answers) },
+    {
+      name: 'a hello, calls and a stream, one byte per write',
+      units: conversation().units,
+      writes: 'bytewise',
+      expect: answers(...conversation().answers),
+    },
     {
       name: 'a 4 KiB echo, one byte per write',
       units: [echoOf(cat(binHeader(4096), Buffer.alloc(4096, 3)))],
@@ -178,11 +215,25 @@ const coalesced: BadInputKind = {
       name: '1,000 mixed requests after a hello in one write',
       hello: true,
       units: THOUSAND.map((id) =>
-        id % 4 === 0 ? add(id, mp(id)) : id % 4 === 1 ? request(id, 'harden.nope', mp(null)) : id % 4 === 2 ? add(id, mp('x')) : echoOf(mp([id]), id),
+        id % 4 === 0
+          ? add(id, mp(id))
+          : id % 4 === 1
+            ? request(id, 'harden.nope', mp(null))
+            : id % 4 === 2
+              ? add(id, mp('x'))
+              : echoOf(mp([id]), id),
       ),
       writes: 'together',
       expect: answers(
-        ...THOUSAND.map((id) => (id % 4 === 0 ? ok(id, id + 2) : id % 4 === 1 ? error(id, 'METHOD_NOT_FOUND') : id % 4 === 2 ? error(id, 'INVALID_INPUT') : ok(id, [id]))),
+        ...THOUSAND.map((id) =>
+          id % 4 === 0
+            ? ok(id, id + 2)
+            : id % 4 === 1
+              ? error(id, 'METHOD_NOT_FOUND')
+              : id % 4 === 2
+                ? error(id, 'INVALID_INPUT')
+                : ok(id, [id]),
+        ),
       ),
     },
     {
@@ -204,16 +255,48 @@ const lengthBombs: BadInputKind = {
     one('map16 of 65,535 entries (131,070 elements)', hex('de ffff'), refused),
     one(`array32 of ${DEFAULT_MAX_ELEMENTS + 1} elements`, cat(arrayHeader(DEFAULT_MAX_ELEMENTS + 1, 32)), refused),
     one(`array32 of ${DEFAULT_MAX_ELEMENTS} elements, none sent`, cat(arrayHeader(DEFAULT_MAX_ELEMENTS, 32)), incomplete),
-    one(`a real argument of ${DEFAULT_MAX_ELEMENTS} elements`, echoOf(cat(arrayHeader(DEFAULT_MAX_ELEMENTS, 32), nils(DEFAULT_MAX_ELEMENTS))), refused),
-    one('a real map of 50,000 entries', echoOf(cat(mapHeader(50_000, 32), ...Array.from({ length: 50_000 }, (_, i) => cat(mp(`k${i}`), mp(i))))), refused),
-    one('a real argument of 99,990 elements', echoOf(cat(arrayHeader(99_990, 32), nils(99_990))), answers(check(1, (r) => (Array.isArray(r) && r.length === 99_990 ? undefined : 'not 99,990 nils back')))),
+    one(
+      `a real argument of ${DEFAULT_MAX_ELEMENTS} elements`,
+      echoOf(cat(arrayHeader(DEFAULT_MAX_ELEMENTS, 32), nils(DEFAULT_MAX_ELEMENTS))),
+      refused,
+    ),
+    one(
+      'a real map of 50,000 entries',
+      echoOf(cat(mapHeader(50_000, 32), ...Array.from({ length: 50_000 }, (_, i) => cat(mp(`k${i}`), mp(i))))),
+      refused,
+    ),
+    one(
+      'a real argument of 99,990 elements',
+      echoOf(cat(arrayHeader(99_990, 32), nils(99_990))),
+      answers(check(1, (r) => (Array.isArray(r) && r.length === 99_990 ? undefined : 'not 99,990 nils back'))),
+    ),
     one('a frame of 100,000 nils (not a message)', cat(arrayHeader(DEFAULT_MAX_ELEMENTS, 32), nils(DEFAULT_MAX_ELEMENTS)), dropped()),
-    one('params of 65,535 nils', rawRequest(mp(1), mp('harden.echo'), cat(arrayHeader(65_535, 16), nils(65_535))), answers(error(1, 'INVALID_INPUT'))),
-    one('elements count per frame, not per connection', echoOf(cat(arrayHeader(60_000, 32), nils(60_000))), answers(check(1, (r) => ((r as unknown[]).length === 60_000 ? undefined : 'wrong')), check(2, (r) => ((r as unknown[]).length === 60_000 ? undefined : 'wrong'))), {
-      units: [echoOf(cat(arrayHeader(60_000, 32), nils(60_000)), 1), echoOf(cat(arrayHeader(60_000, 32), nils(60_000)), 2)],
-    }),
-    one('a method name of 3 MiB', rawRequest(mp(1), cat(strHeader(3 * 1024 * 1024, 32), Buffer.alloc(3 * 1024 * 1024, 0x62)), hex('90')), answers(error(1, 'METHOD_NOT_FOUND', 'FRAME_TOO_LARGE'))),
-    one('a method name just under the frame limit', rawRequest(mp(1), cat(strHeader(MAX - 20, 32), Buffer.alloc(MAX - 20, 0x63)), hex('90')), answers(error(1, 'METHOD_NOT_FOUND', 'FRAME_TOO_LARGE'))),
+    one(
+      'params of 65,535 nils',
+      rawRequest(mp(1), mp('harden.echo'), cat(arrayHeader(65_535, 16), nils(65_535))),
+      answers(error(1, 'INVALID_INPUT')),
+    ),
+    one(
+      'elements count per frame, not per connection',
+      echoOf(cat(arrayHeader(60_000, 32), nils(60_000))),
+      answers(
+        check(1, (r) => ((r as unknown[]).length === 60_000 ? undefined : 'wrong')),
+        check(2, (r) => ((r as unknown[]).length === 60_000 ? undefined : 'wrong')),
+      ),
+      {
+        units: [echoOf(cat(arrayHeader(60_000, 32), nils(60_000)), 1), echoOf(cat(arrayHeader(60_000, 32), nils(60_000)), 2)],
+      },
+    ),
+    one(
+      'a method name of 3 MiB',
+      rawRequest(mp(1), cat(strHeader(3 * 1024 * 1024, 32), Buffer.alloc(3 * 1024 * 1024, 0x62)), hex('90')),
+      answers(error(1, 'METHOD_NOT_FOUND', 'FRAME_TOO_LARGE')),
+    ),
+    one(
+      'a method name just under the frame limit',
+      rawRequest(mp(1), cat(strHeader(MAX - 20, 32), Buffer.alloc(MAX - 20, 0x63)), hex('90')),
+      answers(error(1, 'METHOD_NOT_FOUND', 'FRAME_TOO_LARGE')),
+    ),
   ],
 };
 
@@ -222,22 +305,47 @@ const echoAtDepth = (total: number, id = 1) => echoOf(nestedArrays(total - 2, mp
 const deepNesting: BadInputKind = {
   kind: 'deep nesting (64 to 200,000)',
   cases: [
-    one(`nesting of exactly ${DEFAULT_MAX_DEPTH}`, echoAtDepth(DEFAULT_MAX_DEPTH), answers(check(1, (r) => (depthOf(r) === DEFAULT_MAX_DEPTH - 2 ? undefined : `depth ${depthOf(r)} back`)))),
+    one(
+      `nesting of exactly ${DEFAULT_MAX_DEPTH}`,
+      echoAtDepth(DEFAULT_MAX_DEPTH),
+      answers(check(1, (r) => (depthOf(r) === DEFAULT_MAX_DEPTH - 2 ? undefined : `depth ${depthOf(r)} back`))),
+    ),
     one(`nesting of ${DEFAULT_MAX_DEPTH + 1}`, echoAtDepth(DEFAULT_MAX_DEPTH + 1), refused),
     ...[100, 1000, 10_000, 200_000].map((depth) => one(`nesting of ${depth}`, echoAtDepth(depth), refused)),
     one('200,000 nested arrays as a frame', nestedArrays(200_000), refused),
     one(`maps nested ${DEFAULT_MAX_DEPTH + 1} deep`, echoOf(nestedMaps(DEFAULT_MAX_DEPTH - 1)), refused),
     one('maps nested 200,000 deep', echoOf(nestedMaps(200_000)), refused),
-    one(`maps and arrays nested ${DEFAULT_MAX_DEPTH + 1} deep`, echoOf(Buffer.concat(Array.from({ length: DEFAULT_MAX_DEPTH - 1 }, (_, i) => (i % 2 ? hex('91') : hex('81 a1 6b'))).concat(mp(1)))), refused),
+    one(
+      `maps and arrays nested ${DEFAULT_MAX_DEPTH + 1} deep`,
+      echoOf(Buffer.concat(Array.from({ length: DEFAULT_MAX_DEPTH - 1 }, (_, i) => (i % 2 ? hex('91') : hex('81 a1 6b'))).concat(mp(1)))),
+      refused,
+    ),
     // An empty array or map opens a level like a full one.
     one(`an empty array at depth ${DEFAULT_MAX_DEPTH + 1}`, echoOf(nestedArrays(DEFAULT_MAX_DEPTH - 2, hex('90'))), refused),
     one(`an empty map at depth ${DEFAULT_MAX_DEPTH + 1}`, echoOf(nestedArrays(DEFAULT_MAX_DEPTH - 2, hex('80'))), refused),
-    one(`an empty array at depth ${DEFAULT_MAX_DEPTH}`, echoOf(nestedArrays(DEFAULT_MAX_DEPTH - 3, hex('90'))), answers(check(1, () => undefined))),
-    one(`the limit of ${DEFAULT_MAX_DEPTH} twice in a row`, echoAtDepth(DEFAULT_MAX_DEPTH), answers(check(1, () => undefined), check(2, () => undefined)), {
-      units: [echoAtDepth(DEFAULT_MAX_DEPTH, 1), echoAtDepth(DEFAULT_MAX_DEPTH, 2)],
-    }),
+    one(
+      `an empty array at depth ${DEFAULT_MAX_DEPTH}`,
+      echoOf(nestedArrays(DEFAULT_MAX_DEPTH - 3, hex('90'))),
+      answers(check(1, () => undefined)),
+    ),
+    one(
+      `the limit of ${DEFAULT_MAX_DEPTH} twice in a row`,
+      echoAtDepth(DEFAULT_MAX_DEPTH),
+      answers(
+        check(1, () => undefined),
+        check(2, () => undefined),
+      ),
+      {
+        units: [echoAtDepth(DEFAULT_MAX_DEPTH, 1), echoAtDepth(DEFAULT_MAX_DEPTH, 2)],
+      },
+    ),
     // 64 open arrays, then a deeper one sent a byte at a time: the limit holds across writes.
-    { name: `nesting of ${DEFAULT_MAX_DEPTH + 1}, one byte per write`, units: [echoAtDepth(DEFAULT_MAX_DEPTH + 1)], writes: 'bytewise', expect: refused },
+    {
+      name: `nesting of ${DEFAULT_MAX_DEPTH + 1}, one byte per write`,
+      units: [echoAtDepth(DEFAULT_MAX_DEPTH + 1)],
+      writes: 'bytewise',
+      expect: refused,
+    },
   ],
 };
 
@@ -290,12 +398,39 @@ const badUtf8: BadInputKind = {
     notFoundCase('an array', method(mp(['harden.add']))),
     notFoundCase('a map', method(mp({ name: 'harden.add' }))),
     notFoundCase('a boolean', method(mp(true))),
-    one('a stream open named with 0xFF', rawStreamOpen(mp(1), rawStr(hex('ff')), cat([0x91], mp({ to: 1 })), mp(4)), answers({ stream: 1, error: ['METHOD_NOT_FOUND'] })),
+    one(
+      'a stream open named with 0xFF',
+      rawStreamOpen(mp(1), rawStr(hex('ff')), cat([0x91], mp({ to: 1 })), mp(4)),
+      answers({ stream: 1, error: ['METHOD_NOT_FOUND'] }),
+    ),
     one('invalid UTF-8 in an input key', add(1, mp(1)), answers(error(1, 'INVALID_INPUT')), {
-      units: [request(1, 'harden.add', rawMap([[rawStr(hex('61 ff')), mp(1)], [mp('b'), mp(2)]]))],
+      units: [
+        request(
+          1,
+          'harden.add',
+          rawMap([
+            [rawStr(hex('61 ff')), mp(1)],
+            [mp('b'), mp(2)],
+          ]),
+        ),
+      ],
     }),
-    one('invalid UTF-8 as a value', echoOf(rawStr(hex('ff fe 41'))), answers(check(1, (r) => (typeof r === 'string' ? undefined : 'not a string')))),
-    one('invalid UTF-8 in the hello', cat(hex('92 03'), rawMap([[mp('procwire'), mp(1)], [mp('channel'), rawStr(hex('ff ff'))]])), answers({ hello: true })),
+    one(
+      'invalid UTF-8 as a value',
+      echoOf(rawStr(hex('ff fe 41'))),
+      answers(check(1, (r) => (typeof r === 'string' ? undefined : 'not a string'))),
+    ),
+    one(
+      'invalid UTF-8 in the hello',
+      cat(
+        hex('92 03'),
+        rawMap([
+          [mp('procwire'), mp(1)],
+          [mp('channel'), rawStr(hex('ff ff'))],
+        ]),
+      ),
+      answers({ hello: true }),
+    ),
   ],
 };
 
@@ -304,22 +439,92 @@ const polluting = (key: string) => rawMap([[mp(key), mp({ polluted: true, a: 100
 const prototypeKeys: BadInputKind = {
   kind: 'prototype keys',
   cases: [
-    ...[...PROTO_KEYS, 'harden.__proto__', 'harden.constructor', 'harden.prototype', 'harden.toString', 'harden.hasOwnProperty', 'harden.valueOf', 'toString', 'hasOwnProperty', '__defineGetter__', 'harden.__lookupGetter__'].map(
-      (name) => one(`method ${name}`, request(1, name, mp({ a: 1, b: 2 })), notFound),
-    ),
+    ...[
+      ...PROTO_KEYS,
+      'harden.__proto__',
+      'harden.constructor',
+      'harden.prototype',
+      'harden.toString',
+      'harden.hasOwnProperty',
+      'harden.valueOf',
+      'toString',
+      'hasOwnProperty',
+      '__defineGetter__',
+      'harden.__lookupGetter__',
+    ].map((name) => one(`method ${name}`, request(1, name, mp({ a: 1, b: 2 })), notFound)),
     one('stream harden.__proto__', streamOpen(1, 'harden.__proto__', mp({ to: 1 })), answers({ stream: 1, error: ['METHOD_NOT_FOUND'] })),
-    one('stream harden.constructor', streamOpen(1, 'harden.constructor', mp({ to: 1 })), answers({ stream: 1, error: ['METHOD_NOT_FOUND'] })),
+    one(
+      'stream harden.constructor',
+      streamOpen(1, 'harden.constructor', mp({ to: 1 })),
+      answers({ stream: 1, error: ['METHOD_NOT_FOUND'] }),
+    ),
     ...PROTO_KEYS.flatMap((key) => [
-      one(`add with an extra ${key} key`, request(1, 'harden.add', rawMap([[mp('a'), mp(1)], [mp('b'), mp(2)], [mp(key), mp({ a: 100, b: 100, polluted: true })]])), answers(ok(1, 3))),
-      one(`add with a and b only under ${key}`, request(1, 'harden.add', rawMap([[mp(key), mp({ a: 1, b: 2 })]])), answers(error(1, 'INVALID_INPUT'))),
+      one(
+        `add with an extra ${key} key`,
+        request(
+          1,
+          'harden.add',
+          rawMap([
+            [mp('a'), mp(1)],
+            [mp('b'), mp(2)],
+            [mp(key), mp({ a: 100, b: 100, polluted: true })],
+          ]),
+        ),
+        answers(ok(1, 3)),
+      ),
+      one(
+        `add with a and b only under ${key}`,
+        request(1, 'harden.add', rawMap([[mp(key), mp({ a: 1, b: 2 })]])),
+        answers(error(1, 'INVALID_INPUT')),
+      ),
       one(`echo of {${key}: ...}`, echoOf(polluting(key)), answers(check(1, () => undefined))),
-      one(`keys of {${key}: ...}`, request(1, 'harden.keys', polluting(key)), answers(check(1, (r) => (Array.isArray(r) && r.length === 1 ? undefined : `keys ${String(r)}`)))),
-      one(`loose object with ${key}`, request(1, 'harden.loose', rawMap([[mp('tag'), mp('t')], [mp(key), mp({ polluted: true })]])), answers(check(1, () => undefined))),
-      one(`count with ${key}.to = ${MAX_COUNT}`, streamOpen(1, 'harden.count', rawMap([[mp('to'), mp(1)], [mp(key), mp({ to: MAX_COUNT })]])), answers({ stream: 1, items: [0] })),
+      one(
+        `keys of {${key}: ...}`,
+        request(1, 'harden.keys', polluting(key)),
+        answers(check(1, (r) => (Array.isArray(r) && r.length === 1 ? undefined : `keys ${String(r)}`))),
+      ),
+      one(
+        `loose object with ${key}`,
+        request(
+          1,
+          'harden.loose',
+          rawMap([
+            [mp('tag'), mp('t')],
+            [mp(key), mp({ polluted: true })],
+          ]),
+        ),
+        answers(check(1, () => undefined)),
+      ),
+      one(
+        `count with ${key}.to = ${MAX_COUNT}`,
+        streamOpen(
+          1,
+          'harden.count',
+          rawMap([
+            [mp('to'), mp(1)],
+            [mp(key), mp({ to: MAX_COUNT })],
+          ]),
+        ),
+        answers({ stream: 1, items: [0] }),
+      ),
       one(`${key} nested in arrays`, echoOf(nestedArrays(10, polluting(key))), answers(check(1, () => undefined))),
     ]),
-    one('constructor.prototype.polluted', echoOf(mp({ constructor: { prototype: { polluted: true } } })), answers(check(1, () => undefined))),
-    one('hello with __proto__ beside procwire', cat(hex('92 03'), rawMap([[mp('procwire'), mp(1)], [mp('__proto__'), mp({ polluted: true })]])), answers({ hello: true })),
+    one(
+      'constructor.prototype.polluted',
+      echoOf(mp({ constructor: { prototype: { polluted: true } } })),
+      answers(check(1, () => undefined)),
+    ),
+    one(
+      'hello with __proto__ beside procwire',
+      cat(
+        hex('92 03'),
+        rawMap([
+          [mp('procwire'), mp(1)],
+          [mp('__proto__'), mp({ polluted: true })],
+        ]),
+      ),
+      answers({ hello: true }),
+    ),
     one('hello with procwire only under __proto__', cat(hex('92 03'), rawMap([[mp('__proto__'), mp({ procwire: 1 })]])), dropped()),
   ],
 };
@@ -339,14 +544,33 @@ const schemaCases: Array<[string, Bytes, Expect]> = [
   ['a = bin', add(1, cat(binHeader(1), [1])), invalid()],
   ['a = a timestamp', add(1, hex('d6 ff 00000001')), invalid()],
   ['no params ([])', rawRequest(mp(1), mp('harden.add'), hex('90')), invalid()],
-  ['two params', rawRequest(mp(1), mp('harden.add'), mp([{ a: 1, b: 2 }, { a: 1, b: 2 }])), invalid()],
+  [
+    'two params',
+    rawRequest(
+      mp(1),
+      mp('harden.add'),
+      mp([
+        { a: 1, b: 2 },
+        { a: 1, b: 2 },
+      ]),
+    ),
+    invalid(),
+  ],
   ['params as a map', rawRequest(mp(1), mp('harden.add'), mp({ a: 1, b: 2 })), invalid()],
   ['params nil', rawRequest(mp(1), mp('harden.add'), mp(null)), invalid()],
   ['params a number', rawRequest(mp(1), mp('harden.add'), mp(3)), invalid()],
   ['count to = -1', streamOpen(1, 'harden.count', mp({ to: -1 })), answers({ stream: 1, error: ['INVALID_INPUT'] })],
   ['count to = 1.5', streamOpen(1, 'harden.count', mp({ to: 1.5 })), answers({ stream: 1, error: ['INVALID_INPUT'] })],
-  [`count to = ${MAX_COUNT + 1}`, streamOpen(1, 'harden.count', mp({ to: MAX_COUNT + 1 })), answers({ stream: 1, error: ['INVALID_INPUT'] })],
-  ['count with params a map', rawStreamOpen(mp(1), mp('harden.count'), mp({ to: 1 }), mp(8)), answers({ stream: 1, error: ['INVALID_INPUT'] })],
+  [
+    `count to = ${MAX_COUNT + 1}`,
+    streamOpen(1, 'harden.count', mp({ to: MAX_COUNT + 1 })),
+    answers({ stream: 1, error: ['INVALID_INPUT'] }),
+  ],
+  [
+    'count with params a map',
+    rawStreamOpen(mp(1), mp('harden.count'), mp({ to: 1 }), mp(8)),
+    answers({ stream: 1, error: ['INVALID_INPUT'] }),
+  ],
   ['keys of an array', request(1, 'harden.keys', mp([1, 2])), invalid()],
   ['keys of a string', request(1, 'harden.keys', mp('abc')), invalid()],
   ['admin with junk', request(1, 'harden.admin', mp({ collect: 'yes' })), invalid()],
@@ -356,7 +580,10 @@ const schemaCases: Array<[string, Bytes, Expect]> = [
 const wrongSchemas: BadInputKind = {
   kind: 'wrong schemas',
   // Both dialects: "CODE: message" strings to a plain peer, maps after a hello.
-  cases: schemaCases.flatMap(([name, bytes, expect]) => [one(name, bytes, expect), one(`${name}, after a hello`, bytes, expect, { hello: true })]),
+  cases: schemaCases.flatMap(([name, bytes, expect]) => [
+    one(name, bytes, expect),
+    one(`${name}, after a hello`, bytes, expect, { hello: true }),
+  ]),
 };
 
 const malformed: BadInputKind = {

@@ -55,7 +55,14 @@ export async function runKind(target: Target, kind: BadInputKind, healthy: Healt
     try {
       result = await runCase(target, c, BASELINE_CONNECTIONS);
     } catch (error) {
-      result = { name: c.name, passed: false, how: 'closed', ms: 0, problems: [`the case threw: ${(error as Error).message}`], counted: undefined };
+      result = {
+        name: c.name,
+        passed: false,
+        how: 'closed',
+        ms: 0,
+        problems: [`the case threw: ${(error as Error).message}`],
+        counted: undefined,
+      };
     }
     tried++;
     endings[result.how]++;
@@ -69,11 +76,13 @@ export async function runKind(target: Target, kind: BadInputKind, healthy: Healt
     }
   }
   if (failed > LISTED_FAILURES) problems.push(`${kind.kind}: ${failed - LISTED_FAILURES} more cases failed`);
-  if (!target.alive()) return { kind: kind.kind, tried, passed, slowest, endings, protocolErrors: { counted: 0, predicted }, healthyLost: 0, problems };
+  if (!target.alive())
+    return { kind: kind.kind, tried, passed, slowest, endings, protocolErrors: { counted: 0, predicted }, healthyLost: 0, problems };
   if (!(await released(target, BASELINE_CONNECTIONS))) problems.push(`${kind.kind}: the server still holds hostile connections`);
   const after = await target.admin(measure);
   const counted = after.protocolErrors - before.protocolErrors;
-  if (predicted !== undefined && counted !== predicted) problems.push(`${kind.kind}: the server counted ${counted} protocol errors, the cases predict ${predicted}`);
+  if (predicted !== undefined && counted !== predicted)
+    problems.push(`${kind.kind}: the server counted ${counted} protocol errors, the cases predict ${predicted}`);
   if (after.prototypeChanges.length > 0) problems.push(`${kind.kind}: prototypes changed: ${after.prototypeChanges.join(', ')}`);
   return {
     kind: kind.kind,
@@ -95,7 +104,9 @@ export function mergeReports(warm: KindReport, measured: KindReport): KindReport
     tried: warm.tried + measured.tried,
     passed: warm.passed + measured.passed,
     slowest: warm.slowest.ms > measured.slowest.ms ? warm.slowest : measured.slowest,
-    endings: Object.fromEntries(Object.entries(measured.endings).map(([k, v]) => [k, v + warm.endings[k as CaseResult['how']]])) as KindReport['endings'],
+    endings: Object.fromEntries(
+      Object.entries(measured.endings).map(([k, v]) => [k, v + warm.endings[k as CaseResult['how']]]),
+    ) as KindReport['endings'],
     healthyLost: warm.healthyLost + measured.healthyLost,
     problems: [...warm.problems, ...measured.problems],
   };

@@ -45,7 +45,7 @@ interface LengthField {
 /** The length fields of a frame made of fix-form containers and strings, ints, nil and booleans (what the templates hold). */
 function lengthFields(frame: Buffer): LengthField[] {
   const fields: LengthField[] = [];
-  for (let at = 0; at < frame.length; ) {
+  for (let at = 0; at < frame.length;) {
     const b = frame[at]!;
     if (b >= 0x90 && b <= 0x9f) fields.push({ at, size: 1, kind: 'array', value: b & 0x0f });
     else if (b >= 0x80 && b <= 0x8f) fields.push({ at, size: 1, kind: 'map', value: b & 0x0f });
@@ -90,7 +90,11 @@ function lengthMutants(name: string, frame: Buffer): BadInputCase[] {
       const key = mutant.toString('hex');
       if (seen.has(key)) continue;
       seen.add(key);
-      cases.push({ name: `${name}: ${field.kind} length at ${field.at} (${field.value}) -> ${value} as ${width}`, units: [mutant], expect: { survives: true } });
+      cases.push({
+        name: `${name}: ${field.kind} length at ${field.at} (${field.value}) -> ${value} as ${width}`,
+        units: [mutant],
+        expect: { survives: true },
+      });
     }
   }
   return cases;
@@ -109,4 +113,3 @@ export const mutationKinds: readonly BadInputKind[] = [
   { kind: 'mutation sweep: length fields', cases: TEMPLATES.flatMap(([name, frame]) => lengthMutants(name, frame)) },
   { kind: 'mutation sweep: truncation', cases: TEMPLATES.flatMap(([name, frame]) => truncations(name, frame)) },
 ];
-

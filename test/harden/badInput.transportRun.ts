@@ -67,8 +67,12 @@ export async function attackTransport(target: TargetKind, kinds: readonly BadInp
       measuredGrowth += growth;
       const perAttack = growthPerAttack(measured);
       problems.push(...report.problems);
-      if (perAttack >= RSS_PER_ATTACK_LIMIT_KB) problems.push(`${report.kind}: server RSS grew ${perAttack.toFixed(0)} kB per attack${rssNote}`);
-      const endings = Object.entries(report.endings).filter(([, n]) => n > 0).map(([how, n]) => `${n} ${how}`).join(', ');
+      if (perAttack >= RSS_PER_ATTACK_LIMIT_KB)
+        problems.push(`${report.kind}: server RSS grew ${perAttack.toFixed(0)} kB per attack${rssNote}`);
+      const endings = Object.entries(report.endings)
+        .filter(([, n]) => n > 0)
+        .map(([how, n]) => `${n} ${how}`)
+        .join(', ');
       recordHardening({
         section: 'bad input',
         name: `${report.kind} over ${target.name}`,
@@ -82,7 +86,8 @@ export async function attackTransport(target: TargetKind, kinds: readonly BadInp
     const end = await server.admin(true);
     await healthy.stop();
     const rss = { before: start ?? end.rss, after: end.rss, measuredGrowth, attacks };
-    if (measuredGrowth / Math.max(1, attacks) >= RSS_PER_ATTACK_LIMIT_KB) problems.push(`server RSS grew ${measuredGrowth} kB over ${attacks} measured attacks`);
+    if (measuredGrowth / Math.max(1, attacks) >= RSS_PER_ATTACK_LIMIT_KB)
+      problems.push(`server RSS grew ${measuredGrowth} kB over ${attacks} measured attacks`);
     if (end.connections !== 1) problems.push(`the server ends with ${end.connections} connections`);
     if (end.prototypeChanges.length > 0) problems.push(`prototypes changed: ${end.prototypeChanges.join(', ')}`);
     problems.push(...healthy.wrong.slice(0, 10).map((w) => `healthy client: ${w}`));
@@ -99,7 +104,9 @@ export function describeRun(transport: string, run: TransportRun): string {
     (r) =>
       `  ${r.kind}: ${r.passed}/${r.tried} passed, slowest ${r.slowest.ms} ms (${r.slowest.how}: ${r.slowest.name}), ` +
       `protocol errors ${r.protocolErrors.counted}${r.protocolErrors.predicted === undefined ? '' : ` (predicted ${r.protocolErrors.predicted})`}, ` +
-      Object.entries(r.endings).map(([how, n]) => `${n} ${how}`).join(' / '),
+      Object.entries(r.endings)
+        .map(([how, n]) => `${n} ${how}`)
+        .join(' / '),
   );
   return (
     `bad input over ${transport}: server RSS ${run.rss.before} -> ${run.rss.after} kB, ${mb(run.rss.measuredGrowth)} over ${run.rss.attacks} measured attacks ` +

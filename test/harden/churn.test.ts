@@ -134,15 +134,17 @@ describe.skipIf(process.platform !== 'linux')('churn: connect -> call -> close, 
       }
 
       const clientDelta = describeDelta('client', result.baseline, result.after);
-      const serverDelta = serverBefore && serverAfter
-        ? `; ${describeDelta('server', serverBefore, serverAfter)}, connections ${serverAfter.connections}, ` +
-          `RSS ${formatMB(serverBefore.rss)} -> ${formatMB(serverAfter.rss)} (${serverAfter.rss - serverBefore.rss >= 0 ? '+' : ''}${formatMB(serverAfter.rss - serverBefore.rss)}), ` +
-          `named objects ${namesBefore.length} -> ${namesAfter.length}`
-        : `; workers exited 0: ${result.cleanExits}/${cycles}`;
+      const serverDelta =
+        serverBefore && serverAfter
+          ? `; ${describeDelta('server', serverBefore, serverAfter)}, connections ${serverAfter.connections}, ` +
+            `RSS ${formatMB(serverBefore.rss)} -> ${formatMB(serverAfter.rss)} (${serverAfter.rss - serverBefore.rss >= 0 ? '+' : ''}${formatMB(serverAfter.rss - serverBefore.rss)}), ` +
+            `named objects ${namesBefore.length} -> ${namesAfter.length}`
+          : `; workers exited 0: ${result.cleanExits}/${cycles}`;
       const restored =
         isDeepStrictEqual(settledView(result.after), settledView(result.baseline)) &&
         result.exitedByItself &&
-        (!serverBefore || (isDeepStrictEqual(settledView(serverAfter!), settledView(serverBefore)) && isDeepStrictEqual(namesAfter, namesBefore)));
+        (!serverBefore ||
+          (isDeepStrictEqual(settledView(serverAfter!), settledView(serverBefore)) && isDeepStrictEqual(namesAfter, namesBefore)));
       const detail =
         `${(result.ms / 1000).toFixed(1)} s (${(result.ms / cycles).toFixed(1)} ms/cycle); ` +
         `${restored ? 'all back at baseline' : 'NOT back at baseline'}: ${clientDelta}${serverDelta}`;

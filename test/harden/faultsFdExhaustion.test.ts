@@ -23,7 +23,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from 'procwire';
 import { attempt, summary, type Attempt } from '../fixtures/faultAttempt.js';
 import { faultChannel } from '../fixtures/faultChannel.js';
-import { linesOf, listeningTransports, removeLeftovers, settle, startFaultServer, waitFor, type FaultTransport } from '../fixtures/faultEndpoints.js';
+import {
+  linesOf,
+  listeningTransports,
+  removeLeftovers,
+  settle,
+  startFaultServer,
+  waitFor,
+  type FaultTransport,
+} from '../fixtures/faultEndpoints.js';
 import { recordHardening } from '../helpers/hardenTally.js';
 import { cpuShareOver, fdCount, fdTargets } from '../helpers/procStats.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, type ServerProcess } from '../helpers/processes.js';
@@ -71,7 +79,10 @@ function lowestFreeFd(pid: number): number {
  * clients connect and write their first bytes, and resumes the server.
  * Resolves with the knocking process's attempts (or how it died).
  */
-function knockWhileStopped(server: ServerProcess, clients: number): { resumed: Promise<void>; done: Promise<{ attempts: Attempt[]; crashed?: string }> } {
+function knockWhileStopped(
+  server: ServerProcess,
+  clients: number,
+): { resumed: Promise<void>; done: Promise<{ attempts: Attempt[]; crashed?: string }> } {
   const knock = spawnProcess(process.execPath, [...FIXTURE_EXEC_ARGV, fixturePath('faultKnock.ts'), server.url, String(clients)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -88,10 +99,16 @@ function knockWhileStopped(server: ServerProcess, clients: number): { resumed: P
   })();
   const done = (async () => {
     await resumed;
-    const result = await Promise.race([output.next(/^\[/, 20_000).then((m) => JSON.parse(m.input) as Attempt[]), exited.then(() => undefined)]);
+    const result = await Promise.race([
+      output.next(/^\[/, 20_000).then((m) => JSON.parse(m.input) as Attempt[]),
+      exited.then(() => undefined),
+    ]);
     const code = await exited;
     if (result && code === 0) return { attempts: result };
-    return { attempts: result ?? [], crashed: `the knocking client process exited with ${code}: ${stderr.trim().split('\n').slice(0, 3).join(' | ')}` };
+    return {
+      attempts: result ?? [],
+      crashed: `the knocking client process exited with ${code}: ${stderr.trim().split('\n').slice(0, 3).join(' | ')}`,
+    };
   })();
   return { resumed, done };
 }
@@ -134,12 +151,26 @@ async function exhaust(transport: FaultTransport) {
       const client = await connect(faultChannel, server.url);
       clients.push(client);
       const big = new Uint8Array(1_000_000).map((_, i) => i % 253);
-      const ok = (await client.rpc.add({ a: 2, b: 3 })) === 5 && Buffer.from((await client.rpc.echo(big)) as Uint8Array).equals(Buffer.from(big));
+      const ok =
+        (await client.rpc.add({ a: 2, b: 3 })) === 5 && Buffer.from((await client.rpc.echo(big)) as Uint8Array).equals(Buffer.from(big));
       if (!ok) throw new Error('wrong result');
     })(),
   );
   const alive = server.child.exitCode === null && server.child.signalCode === null;
-  return { server, baseFds, limit, peakFds, wave, knocked: knocked.attempts, knockCrash: knocked.crashed, cpu, fdsBack, leftFds, after, alive };
+  return {
+    server,
+    baseFds,
+    limit,
+    peakFds,
+    wave,
+    knocked: knocked.attempts,
+    knockCrash: knocked.crashed,
+    cpu,
+    fdsBack,
+    leftFds,
+    after,
+    alive,
+  };
 }
 
 describe.skipIf(process.platform !== 'linux')('faults: a server out of file descriptors (Linux, prlimit)', () => {
@@ -155,7 +186,8 @@ describe.skipIf(process.platform !== 'linux')('faults: a server out of file desc
         name: `descriptors exhausted (limit ${r.limit}): ${transport.name}`,
         tried: r.wave.length + knockers + 2,
         passed: inBound + (r.after.ok && r.alive ? 1 : 0) + (r.fdsBack && !spinning ? 1 : 0),
-        lost: attempts.filter((a) => a.outcome === 'wrong').length + (r.knockCrash ? knockers - r.knocked.length : 0) + (r.after.ok ? 0 : 1),
+        lost:
+          attempts.filter((a) => a.outcome === 'wrong').length + (r.knockCrash ? knockers - r.knocked.length : 0) + (r.after.ok ? 0 : 1),
         detail:
           `wave: ${summary(r.wave)}; knocking while full: ${r.knockCrash ?? summary(r.knocked)}; ` +
           `server CPU while full ${r.cpu.ticks} ticks in 2 s (${(r.cpu.share * 100).toFixed(1)} %); ` +
@@ -166,7 +198,10 @@ describe.skipIf(process.platform !== 'linux')('faults: a server out of file desc
       expect(attempts.filter((a) => a.outcome === 'wrong').map((a) => a.what)).toEqual([]);
       expect(Math.max(...attempts.map((a) => a.ms))).toBeLessThan(SETTLED_WITHIN_MS);
       expect(r.wave.some((a) => a.outcome === 'served')).toBe(true);
-      expect(r.wave.some((a) => a.outcome === 'refused'), 'the limit was never reached').toBe(true);
+      expect(
+        r.wave.some((a) => a.outcome === 'refused'),
+        'the limit was never reached',
+      ).toBe(true);
       expect(r.cpu.share, `server CPU while full: ${r.cpu.ticks} ticks in 2 s`).toBeLessThan(IDLE_SHARE);
       expect(r.leftFds, 'descriptors the server kept').toEqual([]);
       expect(r.after.ok, String(r.after.error)).toBe(true);

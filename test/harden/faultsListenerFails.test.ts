@@ -32,9 +32,13 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 /** Makes every `call` of `pid`'s main thread fail with `errno`; resolves once strace is attached. */
 async function failEvery(pid: number, call: string, errno: string): Promise<ChildProcess> {
-  const tracer = spawnProcess(STRACE, ['-qq', '-o', '/dev/null', '-e', 'signal=none', '-e', `trace=${call}`, '-e', `inject=${call}:error=${errno}`, '-p', String(pid)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const tracer = spawnProcess(
+    STRACE,
+    ['-qq', '-o', '/dev/null', '-e', 'signal=none', '-e', `trace=${call}`, '-e', `inject=${call}:error=${errno}`, '-p', String(pid)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   cleanups.push(async () => {
     if (tracer.exitCode === null) tracer.kill('SIGINT');
     await exitOf(tracer);

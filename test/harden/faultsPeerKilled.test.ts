@@ -100,8 +100,13 @@ async function checkAndReport(name: string, outcomes: Settled[], killedAt: numbe
     lost: codes.filter((code) => code !== ErrorCode.PEER_GONE).length,
     detail: `max ${max.toFixed(1)} ms from kill to PEER_GONE (exit seen at ${deathSeenMs.toFixed(1)} ms; ${outcomes.length - 1} calls + 1 stream); ${out} of ${REPLY_BYTES} reply bytes were out`,
   });
-  expect(codes.every((code) => code === ErrorCode.PEER_GONE), codes.join()).toBe(true);
-  expect(inTime(max), `slowest PEER_GONE ${max.toFixed(1)} ms after the kill; the exit was seen at ${deathSeenMs.toFixed(1)} ms`).toBe(true);
+  expect(
+    codes.every((code) => code === ErrorCode.PEER_GONE),
+    codes.join(),
+  ).toBe(true);
+  expect(inTime(max), `slowest PEER_GONE ${max.toFixed(1)} ms after the kill; the exit was seen at ${deathSeenMs.toFixed(1)} ms`).toBe(
+    true,
+  );
 }
 
 describe.skipIf(process.platform !== 'linux')('faults: peer SIGKILLed in the middle of a frame (Linux)', () => {
@@ -160,7 +165,10 @@ describe.skipIf(process.platform !== 'linux')('faults: peer SIGKILLed in the mid
           writer.kill('SIGKILL');
           await exited;
 
-          const connectionGoneMs = await waitFor('the server dropped the dead client', async () => (await healthy!.rpc.connections()) === baseConnections);
+          const connectionGoneMs = await waitFor(
+            'the server dropped the dead client',
+            async () => (await healthy!.rpc.connections()) === baseConnections,
+          );
           const fdsBackMs = await waitFor('the server closed its descriptors', () => fdCount(pid) === baseFds).catch(() => Number.NaN);
           const sinceKill = performance.now() - killedAt;
 

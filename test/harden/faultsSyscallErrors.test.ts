@@ -38,7 +38,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from 'procwire';
 import { faultChannel } from '../fixtures/faultChannel.js';
-import { faultTransports, removeLeftovers, spawnFaultWorker, startFaultServer, waitFor, type FaultTransport } from '../fixtures/faultEndpoints.js';
+import {
+  faultTransports,
+  removeLeftovers,
+  spawnFaultWorker,
+  startFaultServer,
+  waitFor,
+  type FaultTransport,
+} from '../fixtures/faultEndpoints.js';
 import { recordHardening } from '../helpers/hardenTally.js';
 
 const STRACE = '/usr/bin/strace';
@@ -52,7 +59,8 @@ const POLL_CALLS = ['epoll_wait', 'epoll_pwait', 'epoll_pwait2'];
 const NOT_EAGAIN = new Set(['openat', ...POLL_CALLS]);
 
 /** The names this machine's strace knows (epoll_wait is missing on arm64, for one). */
-const known = (names: string[]) => names.filter((name) => spawnSync(STRACE, ['-qq', '-o', '/dev/null', '-e', `trace=${name}`, 'true']).status === 0);
+const known = (names: string[]) =>
+  names.filter((name) => spawnSync(STRACE, ['-qq', '-o', '/dev/null', '-e', `trace=${name}`, 'true']).status === 0);
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-strace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,9 +83,28 @@ async function inject(pid: number, errno: 'EINTR' | 'EAGAIN', calls: string[], t
   const log = join(dir, `${pid}-${errno}.log`);
   const set = calls.join(',');
   const follow = threads === 'all' ? ['-f'] : [];
-  const tracer = spawnProcess(STRACE, [...follow, '-qq', '-s', '0', '-e', 'signal=none', '-e', `trace=${set}`, '-e', `inject=${set}:error=${errno}:when=2+5`, '-o', log, '-p', String(pid)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const tracer = spawnProcess(
+    STRACE,
+    [
+      ...follow,
+      '-qq',
+      '-s',
+      '0',
+      '-e',
+      'signal=none',
+      '-e',
+      `trace=${set}`,
+      '-e',
+      `inject=${set}:error=${errno}:when=2+5`,
+      '-o',
+      log,
+      '-p',
+      String(pid),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise((resolve) => tracer.once('exit', resolve));
   const tasks = threads === 'all' ? () => readdirSync(`/proc/${pid}/task`) : () => [String(pid)];
   const traced = () => tasks().every((task) => /^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')));
@@ -105,7 +132,8 @@ function readTrace(log: string): { injected: Map<string, number>; shortWrites: n
     let asked = -1;
     if (call === 'write') asked = Number(/, (\d+)\)\s+=\s+\d+$/.exec(line)?.[1] ?? -1);
     // writev lists each buffer's length; strace shortens long lists with "...", and then the sum is unknown.
-    if (call === 'writev' && !line.includes('}, ...]')) asked = [...line.matchAll(/iov_len=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    if (call === 'writev' && !line.includes('}, ...]'))
+      asked = [...line.matchAll(/iov_len=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     if (asked > returned) shortWrites++;
   }
   return { injected, shortWrites };
@@ -126,7 +154,9 @@ async function work(client: Client<typeof faultChannel>): Promise<{ tried: numbe
     }
   };
   for (let round = 0; round < 4; round++) {
-    await Promise.all(Array.from({ length: 100 }, (_, i) => check('add', async () => (await client.rpc.add({ a: i, b: round })) === i + round)));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => check('add', async () => (await client.rpc.add({ a: i, b: round })) === i + round)),
+    );
     const big = new Uint8Array(2_000_000).map((_, i) => (i * 13 + round) % 251);
     await check('2 MB echo', async () => Buffer.from((await client.rpc.echo(big)) as Uint8Array).equals(Buffer.from(big)));
     await check('2 MB reply', async () => {
@@ -205,7 +235,9 @@ describe.skipIf(!hasStrace)("faults: EINTR and EAGAIN from the server's system c
 
   for (const transport of faultTransports) {
     // See above: what the kernel never refuses with EAGAIN on shm:.
-    const eagainHere = transport.name.startsWith('shm') ? eagainCalls.filter((call) => call !== 'write' && call !== 'sendmsg') : eagainCalls;
+    const eagainHere = transport.name.startsWith('shm')
+      ? eagainCalls.filter((call) => call !== 'write' && call !== 'sendmsg')
+      : eagainCalls;
     const phases = [
       ['EINTR', eintrCalls, 'all'],
       ['EAGAIN', eagainHere, 'main'],

@@ -107,13 +107,27 @@ describe.each(listening.map((t) => [t.name, t] as const))('connection limits ove
 
 describe('allow rules', () => {
   it('refuses allow lists on a transport that cannot tell uids', async () => {
-    const attempt = serve(calc, 'tcp://127.0.0.1:0', calcHandlers(() => undefined), { allow: { uids: [0] } });
-    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining("cannot tell a peer's uid") });
+    const attempt = serve(
+      calc,
+      'tcp://127.0.0.1:0',
+      calcHandlers(() => undefined),
+      { allow: { uids: [0] } },
+    );
+    await expect(attempt).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringContaining("cannot tell a peer's uid"),
+    });
   });
 
   it('refuses malformed allow rules and limits', async () => {
     const handlers = calcHandlers(() => undefined);
-    for (const options of [{ allow: {} }, { allow: { uids: [-1] } }, { allow: 'everyone' }, { maxConnections: 0 }, { maxPendingCalls: 1.5 }]) {
+    for (const options of [
+      { allow: {} },
+      { allow: { uids: [-1] } },
+      { allow: 'everyone' },
+      { maxConnections: 0 },
+      { maxPendingCalls: 1.5 },
+    ]) {
       await expect(serve(calc, `unix://${tempSocketPath()}`, handlers, options as ServeOptions)).rejects.toMatchObject({
         code: ErrorCode.INVALID_ARGUMENT,
       });
@@ -121,12 +135,17 @@ describe('allow rules', () => {
   });
 
   it('a throwing allow function lets no one in', async () => {
-    const server = await serve(calc, `unix://${tempSocketPath()}`, calcHandlers(() => undefined), {
-      allow: () => {
-        throw new Error('bug in the rule');
+    const server = await serve(
+      calc,
+      `unix://${tempSocketPath()}`,
+      calcHandlers(() => undefined),
+      {
+        allow: () => {
+          throw new Error('bug in the rule');
+        },
+        shutdownSignals: false,
       },
-      shutdownSignals: false,
-    });
+    );
     try {
       expect((await refusal(connect(calc, server.url))).code).toBe(ErrorCode.ACCESS_DENIED);
       expect(server.stats.refused).toBe(1);

@@ -45,7 +45,14 @@ const CASES: LoadCase[] = [
   { name: 'fifo', url: () => `fifo://${join(tmpdir(), uniqueName())}`, ...FULL },
   // RLIMIT_MSGQUEUE (819,200 B, not raisable here) holds 9 default queues per user: the server's
   // and one reply queue per client. 4 clients leave 4 queues to test files running alongside.
-  { name: 'mq (4 clients: RLIMIT_MSGQUEUE allows 9 queues per user)', url: () => `mq:///${uniqueName()}`, clients: 4, processes: 2, inFlight: 100, connectConcurrency: 2 },
+  {
+    name: 'mq (4 clients: RLIMIT_MSGQUEUE allows 9 queues per user)',
+    url: () => `mq:///${uniqueName()}`,
+    clients: 4,
+    processes: 2,
+    inFlight: 100,
+    connectConcurrency: 2,
+  },
 ];
 
 const { track, stopAll } = processTracker();
@@ -78,7 +85,9 @@ describe.skipIf(process.platform !== 'linux')('load: one server process, clients
         firstClientId += clients;
         return track(startIpcProcess('loadClients.ts', [JSON.stringify(plan)]));
       });
-      const connected = await Promise.all(clientProcesses.map((p) => p.next<IpcMessage & { clients: number; ms: number }>('connected', 90_000)));
+      const connected = await Promise.all(
+        clientProcesses.map((p) => p.next<IpcMessage & { clients: number; ms: number }>('connected', 90_000)),
+      );
       const connectMs = Math.max(...connected.map((m) => m.ms));
       // All clients are connected at once before the first call.
       expect((await snapshot(server)).connections).toBe(c.clients);

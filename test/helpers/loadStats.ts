@@ -130,8 +130,18 @@ export function snapshotSelf(connections?: number): ProcessSnapshot {
 }
 
 /** The fields that must come back to their baseline once every connection is closed. */
-export function settledView(s: ProcessSnapshot): { fds: number; resources: Record<string, number>; shmMappings: number; connections?: number } {
-  return { fds: s.fds, resources: s.resources, shmMappings: s.shmMappings, ...(s.connections === undefined ? {} : { connections: s.connections }) };
+export function settledView(s: ProcessSnapshot): {
+  fds: number;
+  resources: Record<string, number>;
+  shmMappings: number;
+  connections?: number;
+} {
+  return {
+    fds: s.fds,
+    resources: s.resources,
+    shmMappings: s.shmMappings,
+    ...(s.connections === undefined ? {} : { connections: s.connections }),
+  };
 }
 
 /**

@@ -36,20 +36,26 @@ afterAll(async () => {
 
 async function python(script: string, ...args: string[]): Promise<unknown[]> {
   const { stdout } = await run(PYTHON, [join(FOREIGN, script), ...args], { timeout: 20_000 });
-  return stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 describe.skipIf(!hasPythonMsgpack)('foreign writers and readers (needs Debian python3-msgpack)', () => {
-  it.skipIf(process.platform !== 'linux')('a Python client over mq: gets validated replies; a malformed frame is rejected and counted', async () => {
-    const server = await startServerProcess(`mq:///${uniqueName()}`);
-    servers.push(server);
-    const name = server.url.slice('mq://'.length);
-    const replies = await python('mq_client.py', name, controlPath(name));
-    expect(replies[0]).toEqual([1, 1, null, 42]);
-    expect(replies[1]).toEqual([1, 2, expect.stringMatching(/^INVALID_INPUT: /), null]);
-    const stats = (replies[2] as [number, number, null, { protocolErrors: number }])[3];
-    expect(stats.protocolErrors).toBe(1);
-  });
+  it.skipIf(process.platform !== 'linux')(
+    'a Python client over mq: gets validated replies; a malformed frame is rejected and counted',
+    async () => {
+      const server = await startServerProcess(`mq:///${uniqueName()}`);
+      servers.push(server);
+      const name = server.url.slice('mq://'.length);
+      const replies = await python('mq_client.py', name, controlPath(name));
+      expect(replies[0]).toEqual([1, 1, null, 42]);
+      expect(replies[1]).toEqual([1, 2, expect.stringMatching(/^INVALID_INPUT: /), null]);
+      const stats = (replies[2] as [number, number, null, { protocolErrors: number }])[3];
+      expect(stats.protocolErrors).toBe(1);
+    },
+  );
 
   it('a Python client over fifo: gets validated replies after a malformed frame cost its first connection', async () => {
     const server = await startServerProcess(`fifo://${join(dir, 'calc')}`);

@@ -315,7 +315,7 @@ describe.each(targets)('a procwire calc server in another process, over $name', 
   });
 
   describe.skipIf(!NVIM)(
-    `Neovim (nvim --headless, rpcrequest over sockconnect)${NVIM ? '' : ' — skipped: nvim is not on PATH (CI installs Debian\'s neovim package)'}`,
+    `Neovim (nvim --headless, rpcrequest over sockconnect)${NVIM ? '' : " — skipped: nvim is not on PATH (CI installs Debian's neovim package)"}`,
     () => {
       it('calls calc.add and shows errors with their code', async () => {
         const url = server!.url;

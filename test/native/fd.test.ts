@@ -141,7 +141,7 @@ describe.skipIf(process.platform === 'win32')('descriptors', () => {
     expect(thrown(() => native.fstat(writeFd))).toMatchObject({ code: 'EBADF', syscall: 'fstat' });
   });
 
-  it('errors are plain Errors with a stack, like Node\'s system errors', () => {
+  it("errors are plain Errors with a stack, like Node's system errors", () => {
     const error = thrown(() => native.fstat(2 ** 31 - 1));
     expect(error).toBeInstanceOf(Error);
     expect(error.stack).toContain('EBADF');

@@ -136,22 +136,62 @@ describe.skipIf(process.platform !== 'linux')('file locks (OFD)', () => {
 
   // [what is called, error class, code, exact message]
   const cases: Array<[string, () => unknown, ErrorConstructor, string, string]> = [
-    ['fileLockTry(string fd)', () => native.fileLockTry('3' as never, 0, 1), TypeError, 'ERR_INVALID_ARG_TYPE',
-      'The "fd" argument must be of type number. Received type string'],
-    ['fileLockTry(-1 fd)', () => native.fileLockTry(-1, 0, 1), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1'],
-    ['fileLockTry(negative start)', () => native.fileLockTry(0, -1, 1), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "start" is out of range. It must be an integer >= 0 and <= 9007199254740991. Received -1'],
-    ['fileLockTry(start 2^53)', () => native.fileLockTry(0, 2 ** 53, 1), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "start" is out of range. It must be an integer >= 0 and <= 9007199254740991. Received 9007199254740992'],
-    ['fileLockTryShared(length 0)', () => native.fileLockTryShared(0, 0, 0), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "length" is out of range. It must be an integer >= 1 and <= 9007199254740991. Received 0'],
-    ['fileUnlock(fractional length)', () => native.fileUnlock(0, 0, 1.5), RangeError, 'ERR_OUT_OF_RANGE',
-      'The value of "length" is out of range. It must be an integer >= 1 and <= 9007199254740991. Received 1.5'],
-    ['fileUnlock(missing length)', () => (native.fileUnlock as (fd: number, start: number) => void)(0, 0), TypeError,
-      'ERR_INVALID_ARG_TYPE', 'The "length" argument must be of type number. Received undefined'],
-    ['fileLockQuery(bigint start)', () => native.fileLockQuery(0, 0n as never, 1), TypeError, 'ERR_INVALID_ARG_TYPE',
-      'The "start" argument must be of type number. Received type bigint'],
+    [
+      'fileLockTry(string fd)',
+      () => native.fileLockTry('3' as never, 0, 1),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "fd" argument must be of type number. Received type string',
+    ],
+    [
+      'fileLockTry(-1 fd)',
+      () => native.fileLockTry(-1, 0, 1),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1',
+    ],
+    [
+      'fileLockTry(negative start)',
+      () => native.fileLockTry(0, -1, 1),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "start" is out of range. It must be an integer >= 0 and <= 9007199254740991. Received -1',
+    ],
+    [
+      'fileLockTry(start 2^53)',
+      () => native.fileLockTry(0, 2 ** 53, 1),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "start" is out of range. It must be an integer >= 0 and <= 9007199254740991. Received 9007199254740992',
+    ],
+    [
+      'fileLockTryShared(length 0)',
+      () => native.fileLockTryShared(0, 0, 0),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "length" is out of range. It must be an integer >= 1 and <= 9007199254740991. Received 0',
+    ],
+    [
+      'fileUnlock(fractional length)',
+      () => native.fileUnlock(0, 0, 1.5),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "length" is out of range. It must be an integer >= 1 and <= 9007199254740991. Received 1.5',
+    ],
+    [
+      'fileUnlock(missing length)',
+      () => (native.fileUnlock as (fd: number, start: number) => void)(0, 0),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "length" argument must be of type number. Received undefined',
+    ],
+    [
+      'fileLockQuery(bigint start)',
+      () => native.fileLockQuery(0, 0n as never, 1),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "start" argument must be of type number. Received type bigint',
+    ],
   ];
   for (const [what, call, errorClass, code, message] of cases) {
     it(`${what} throws ${errorClass.name} ${code} before any system call`, () => {

@@ -120,7 +120,7 @@ export function othersCanExecute(path: string): boolean {
  * not a guess of how long it takes on a busy machine).
  */
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = performance.now() + timeoutMs; !condition(); ) {
+  for (const deadline = performance.now() + timeoutMs; !condition();) {
     if (performance.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -6,9 +6,9 @@ import { runFixture, tempPath } from './helpers.js';
 
 describe.skipIf(process.platform === 'win32')('loading the addon', () => {
   it('exports the binding, the loader and its constants', () => {
-    expect(Object.keys(pkg).sort()).toEqual([
-      'NATIVE_BINARY_ENV', 'NATIVE_UNAVAILABLE', 'REBUILD_COMMAND', 'loadNative', 'nativeBinaryPath', 'native', 'windowsNative',
-    ].sort());
+    expect(Object.keys(pkg).sort()).toEqual(
+      ['NATIVE_BINARY_ENV', 'NATIVE_UNAVAILABLE', 'REBUILD_COMMAND', 'loadNative', 'nativeBinaryPath', 'native', 'windowsNative'].sort(),
+    );
     // The Windows build's accessor says plainly that it is not this platform's.
     expect(() => pkg.windowsNative()).toThrow(expect.objectContaining({ code: 'ERR_PROCWIRE_NATIVE_UNAVAILABLE' }));
     expect(pkg.loadNative()).toBe(pkg.native);
@@ -18,10 +18,34 @@ describe.skipIf(process.platform === 'win32')('loading the addon', () => {
 
   it('the binding has exactly the declared members', () => {
     expect(Object.keys(pkg.native).sort()).toEqual([
-      'FdWatcher', 'ShmChannel', 'close', 'constants', 'createEventFd', 'createSegment', 'fileLockQuery', 'fileLockTry',
-      'fileLockTryShared', 'fileUnlock', 'fstat', 'mkfifo', 'mqClose', 'mqGetAttr', 'mqOpen', 'mqReceive', 'mqSend',
-      'mqUnlink', 'open', 'pipe', 'segmentInfo', 'seqpacketConnect', 'seqpacketListen', 'setParentDeathSignal',
-      'socketAccept', 'socketPeerCredentials', 'socketReceive', 'socketSend',
+      'FdWatcher',
+      'ShmChannel',
+      'close',
+      'constants',
+      'createEventFd',
+      'createSegment',
+      'fileLockQuery',
+      'fileLockTry',
+      'fileLockTryShared',
+      'fileUnlock',
+      'fstat',
+      'mkfifo',
+      'mqClose',
+      'mqGetAttr',
+      'mqOpen',
+      'mqReceive',
+      'mqSend',
+      'mqUnlink',
+      'open',
+      'pipe',
+      'segmentInfo',
+      'seqpacketConnect',
+      'seqpacketListen',
+      'setParentDeathSignal',
+      'socketAccept',
+      'socketPeerCredentials',
+      'socketReceive',
+      'socketSend',
     ]);
     expect(Object.isFrozen(pkg.native.constants)).toBe(true);
   });

@@ -32,7 +32,11 @@ const asRoot = process.getuid?.() === 0;
 const nobodyCanRun = othersCanExecute(process.execPath) && othersCanExecute(NATIVE_FIXTURES);
 
 describe.skipIf(process.platform !== 'linux')('modes', () => {
-  for (const [umask, mode] of [['000', '600'], ['077', '660'], ['022', '666']] as const) {
+  for (const [umask, mode] of [
+    ['000', '600'],
+    ['077', '660'],
+    ['022', '666'],
+  ] as const) {
     it(`mode ${mode} under umask ${umask} is ${mode} for a FIFO and a queue`, async () => {
       const { fifo, queue } = names();
       const run = await runFixture('umaskCreate.ts', [umask, fifo, queue, mode]);

@@ -42,7 +42,7 @@ describe.skipIf(process.platform !== 'linux')('message queues', () => {
     // nobody unlinked holds its share until reboot. mq_open says EMFILE when
     // it is used up: wait a little for other tests to free some, then skip.
     let mqd = -1;
-    for (const deadline = Date.now() + 5_000; mqd === -1; ) {
+    for (const deadline = Date.now() + 5_000; mqd === -1;) {
       try {
         mqd = createQueue(0, 0).mqd;
       } catch (error) {

@@ -17,7 +17,7 @@ function running(pid: number): boolean {
 }
 
 async function gone(pid: number, withinMs: number): Promise<boolean> {
-  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline;) {
     if (!running(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

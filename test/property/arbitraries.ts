@@ -49,8 +49,8 @@ export const wireValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 
 /** Bytes that often decide how a header is read. */
 const INTERESTING_BYTES = [
-  0x00, 0x0f, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
-  0xcb, 0xcc, 0xcf, 0xd3, 0xd4, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
+  0x00, 0x0f, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc,
+  0xcf, 0xd3, 0xd4, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
 ];
 
 const anyByte = fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.integer({ min: 0, max: 255 }));
@@ -64,7 +64,10 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: anyByte }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 16 }) }) },
@@ -115,9 +118,7 @@ const hostileToken: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.integer({ min: 1, max: 40 }).map((n) => new Uint8Array(n).fill(0x90)), // empty arrays
 );
 
-export const hostileStream: fc.Arbitrary<Buffer> = fc
-  .array(hostileToken, { maxLength: 12 })
-  .map((tokens) => Buffer.concat(tokens));
+export const hostileStream: fc.Arbitrary<Buffer> = fc.array(hostileToken, { maxLength: 12 }).map((tokens) => Buffer.concat(tokens));
 
 /** Limits small enough that generated values hit them, or the defaults. */
 export const frameLimits: fc.Arbitrary<FrameLimits> = fc
@@ -135,7 +136,8 @@ export const frameLimits: fc.Arbitrary<FrameLimits> = fc
  */
 const BYTEWISE_LIMIT = 4096;
 
-export type Chunking = { readonly kind: 'whole' } | { readonly kind: 'bytewise' } | { readonly kind: 'cuts'; readonly cuts: readonly number[] };
+export type Chunking =
+  { readonly kind: 'whole' } | { readonly kind: 'bytewise' } | { readonly kind: 'cuts'; readonly cuts: readonly number[] };
 
 export const chunking: fc.Arbitrary<Chunking> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'whole' as const }) },

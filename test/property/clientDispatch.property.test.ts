@@ -21,15 +21,23 @@ import { checkProperty, PROPERTY_TIMEOUT_MS, titleOf, type PropertyPlan } from '
 beforeAll(() => watch.start());
 afterAll(() => watch.stop());
 
-const plan: PropertyPlan = { name: 'client: arbitrary server messages settle calls only with validated values or typed errors', offset: 21, numRuns: 400 };
+const plan: PropertyPlan = {
+  name: 'client: arbitrary server messages settle calls only with validated values or typed errors',
+  offset: 21,
+  numRuns: 400,
+};
 
 describe('client dispatcher properties', () => {
-  it(titleOf(plan), async () => {
-    await checkProperty(
-      plan,
-      fc.asyncProperty(clientRun, (run) => checkClientRun(run)),
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    titleOf(plan),
+    async () => {
+      await checkProperty(
+        plan,
+        fc.asyncProperty(clientRun, (run) => checkClientRun(run)),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
 
 describe('client dispatcher regressions (counterexamples found by the properties)', () => {
@@ -42,25 +50,28 @@ describe('client dispatcher regressions (counterexamples found by the properties
 });
 
 describe('client handshake regressions (derived from the client property)', () => {
-  it.each(handshakeRegressions.map((r) => [r.name, r] as const))('%s: connect rejects with a typed error and closes its link', async (_name, r) => {
-    const [clientEnd, serverEnd] = MemoryLink.pair();
-    serverEnd.start({
-      frames: (source, start, end) => {
-        for (const m of decodeRun(source, start, end)) {
-          if (Array.isArray(m) && m[0] === MessageType.HELLO) serverEnd.send(encode([MessageType.HELLO, r.hello]));
-        }
-      },
-      drain: () => {},
-      close: () => {},
-    });
-    let thrown: unknown;
-    try {
-      await createClient(prop, clientEnd, { heartbeatMs: 0 });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ProcwireError);
-    expect((thrown as ProcwireError).code).toBe(r.code);
-    expect(clientEnd.closed).toBe(true);
-  });
+  it.each(handshakeRegressions.map((r) => [r.name, r] as const))(
+    '%s: connect rejects with a typed error and closes its link',
+    async (_name, r) => {
+      const [clientEnd, serverEnd] = MemoryLink.pair();
+      serverEnd.start({
+        frames: (source, start, end) => {
+          for (const m of decodeRun(source, start, end)) {
+            if (Array.isArray(m) && m[0] === MessageType.HELLO) serverEnd.send(encode([MessageType.HELLO, r.hello]));
+          }
+        },
+        drain: () => {},
+        close: () => {},
+      });
+      let thrown: unknown;
+      try {
+        await createClient(prop, clientEnd, { heartbeatMs: 0 });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ProcwireError);
+      expect((thrown as ProcwireError).code).toBe(r.code);
+      expect(clientEnd.closed).toBe(true);
+    },
+  );
 });

@@ -32,7 +32,10 @@ const errorSlot: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ code: fc.constantFrom(...CODES, 'OUT_OF_STOCK', ''), message: fc.string({ maxLength: 20 }) }) },
   { weight: 1, arbitrary: fc.record({ code: fc.constantFrom(...CODES), message: fc.string(), data: wireValue }) },
   { weight: 1, arbitrary: fc.record({ code: wireScalar, message: wireScalar }, { requiredKeys: [] }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...CODES, 'lower_case', '1BAD'), fc.string({ maxLength: 20 })).map(([c, m]) => `${c}: ${m}`) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom(...CODES, 'lower_case', '1BAD'), fc.string({ maxLength: 20 })).map(([c, m]) => `${c}: ${m}`),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 1), fc.string({ maxLength: 20 })) },
   { weight: 1, arbitrary: wireValue },
@@ -64,7 +67,10 @@ const shaped: fc.Arbitrary<unknown[]> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constant(2), eventName, eventParams) },
   { weight: 4, arbitrary: fc.tuple(fc.constant(6), id, result) },
   { weight: 2, arbitrary: fc.tuple(fc.constant(7), id, errorSlot) },
-  { weight: 1, arbitrary: fc.tuple(fc.constant(3), fc.oneof(fc.constant({ procwire: 1, channel: 'prop', version: 1, role: 'server' }), wireValue)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constant(3), fc.oneof(fc.constant({ procwire: 1, channel: 'prop', version: 1, role: 'server' }), wireValue)),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 4, 5, 8, 9, 10, -1, '1'), id, wireValue) },
 );
 
@@ -73,7 +79,11 @@ const ownId = fc.integer({ min: 1, max: STREAM_ID });
 const wellFormed: fc.Arbitrary<unknown[]> = fc.oneof(
   fc.tuple(fc.constant(1), ownId, fc.constant(null), fc.oneof(fc.double(), fc.constant('done'))),
   fc.tuple(fc.constant(6), fc.constant(STREAM_ID), fc.oneof(fc.integer(), fc.double())),
-  fc.tuple(fc.constant(7), fc.constant(STREAM_ID), fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: errorSlot })),
+  fc.tuple(
+    fc.constant(7),
+    fc.constant(STREAM_ID),
+    fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: errorSlot }),
+  ),
   fc.tuple(fc.constant(2), fc.constant('prop.tick'), fc.tuple(fc.record({ n: fc.double() }))),
 );
 
@@ -86,15 +96,16 @@ export const serverMessage: fc.Arbitrary<Outgoing> = fc.oneof(
   { weight: 20, arbitrary: resized.map((value) => ({ value })) },
   { weight: 1, arbitrary: fc.array(wireValue, { maxLength: 5 }).map((value) => ({ value })) },
   { weight: 1, arbitrary: wireValue.map((value) => ({ value })) },
-  { weight: 1, arbitrary: fc.constantFrom('9401018191 0102c0', '81d6ff0000000001').map((hex) => ({ undecodableHex: hex.replace(/ /g, '') })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('9401018191 0102c0', '81d6ff0000000001').map((hex) => ({ undecodableHex: hex.replace(/ /g, '') })),
+  },
 );
 
 // ---------------------------------------------------------------- model
 
 /** How a call or a stream ends for the caller. */
-export type Settled =
-  | { readonly ok: true; readonly canonical: string }
-  | { readonly ok: false; readonly code: string };
+export type Settled = { readonly ok: true; readonly canonical: string } | { readonly ok: false; readonly code: string };
 
 /** The code a client must read from an error slot (PROTOCOL.md 7.2). */
 function codeFromWire(error: unknown): string {
@@ -151,7 +162,13 @@ export function clientExpectationOf(messages: readonly Outgoing[]): ClientExpect
       const peeked = decoded === undefined ? peekedOf(message) : undefined;
       if (peeked?.type === 1 && peeked.length === 4 && CALLS.some((c) => c.id === peeked.id) && !calls.has(peeked.id)) {
         calls.set(peeked.id, { ok: false, code: ErrorCode.PROTOCOL });
-      } else if ((peeked?.type === 6 || peeked?.type === 7) && peeked.length === 3 && peeked.id === STREAM_ID && streamEnd === undefined && !streamInvalid) {
+      } else if (
+        (peeked?.type === 6 || peeked?.type === 7) &&
+        peeked.length === 3 &&
+        peeked.id === STREAM_ID &&
+        streamEnd === undefined &&
+        !streamInvalid
+      ) {
         streamEnd = { ok: false, code: ErrorCode.PROTOCOL };
       }
       continue;

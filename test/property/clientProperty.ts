@@ -92,9 +92,9 @@ export async function checkClientRun(run: ClientRun): Promise<void> {
   expect(callOutcomes.map(settledOf)).toEqual(CALLS.map((c) => model.calls.get(c.id)));
   expect(streamOutcome).toEqual({ items: model.streamItems, end: model.streamEnd });
   expect(events).toEqual(model.events);
-  expect(reports.map((e) => e instanceof ProcwireError && [ErrorCode.PROTOCOL, ErrorCode.INVALID_OUTPUT].includes(e.code as 'PROTOCOL'))).toEqual(
-    new Array(model.reports).fill(true),
-  );
+  expect(
+    reports.map((e) => e instanceof ProcwireError && [ErrorCode.PROTOCOL, ErrorCode.INVALID_OUTPUT].includes(e.code as 'PROTOCOL')),
+  ).toEqual(new Array(model.reports).fill(true));
 }
 
 export const clientRun: fc.Arbitrary<ClientRun> = fc.record({

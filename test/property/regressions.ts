@@ -136,7 +136,11 @@ export interface HandshakeRegression {
 // and left its link open.
 export const handshakeRegressions: readonly HandshakeRegression[] = [
   { name: 'a procwire version that cannot be turned into a string', hello: { procwire: { toString: {} } }, code: 'PROTOCOL' },
-  { name: 'a channel name that cannot be turned into a string', hello: { procwire: 1, channel: { toString: 0 } }, code: 'CHANNEL_MISMATCH' },
+  {
+    name: 'a channel name that cannot be turned into a string',
+    hello: { procwire: 1, channel: { toString: 0 } },
+    code: 'CHANNEL_MISMATCH',
+  },
   {
     name: 'a channel version that cannot be turned into a string',
     hello: { procwire: 1, channel: 'prop', version: [{ valueOf: 1, toString: 1 }] },

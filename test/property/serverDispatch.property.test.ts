@@ -16,15 +16,23 @@ import { checkServerRun, serverRun, watch } from './serverProperty.ts';
 beforeAll(() => watch.start());
 afterAll(() => watch.stop());
 
-const plan: PropertyPlan = { name: 'server: arbitrary messages are answered, reported or ignored, and the server keeps serving', offset: 11, numRuns: 400 };
+const plan: PropertyPlan = {
+  name: 'server: arbitrary messages are answered, reported or ignored, and the server keeps serving',
+  offset: 11,
+  numRuns: 400,
+};
 
 describe('server dispatcher properties', () => {
-  it(titleOf(plan), async () => {
-    await checkProperty(
-      plan,
-      fc.asyncProperty(serverRun, (run) => checkServerRun(run)),
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    titleOf(plan),
+    async () => {
+      await checkProperty(
+        plan,
+        fc.asyncProperty(serverRun, (run) => checkServerRun(run)),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
 
 describe('server dispatcher regressions (counterexamples found by the properties)', () => {

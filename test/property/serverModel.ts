@@ -18,7 +18,10 @@ export type Outgoing = { readonly value: unknown } | { readonly undecodableHex: 
 const msgid: fc.Arbitrary<unknown> = fc
   .oneof(
     { weight: 8, arbitrary: fc.integer({ min: 0, max: 12 }) }, // ids that collide
-    { weight: 3, arbitrary: fc.constantFrom(-1, -0, 0.5, 1.5, MAX_MSGID, MAX_MSGID + 1, 2 ** 53, -(2 ** 31), Number.NaN, Infinity, -Infinity) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(-1, -0, 0.5, 1.5, MAX_MSGID, MAX_MSGID + 1, 2 ** 53, -(2 ** 31), Number.NaN, Infinity, -Infinity),
+    },
     { weight: 1, arbitrary: fc.bigInt({ min: 2n ** 53n + 1n, max: 2n ** 64n - 1n }) },
     { weight: 1, arbitrary: fc.integer() },
     { weight: 2, arbitrary: wireScalar },
@@ -30,8 +33,23 @@ const methodName: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      '__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'prop.__proto__', 'prop.constructor',
-      'prop.toString', 'prop.hasOwnProperty', 'prop', 'prop.', '.echo', 'echo', 'nvim_get_api_info', '', 'prop.echo ', 'PROP.ECHO',
+      '__proto__',
+      'constructor',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'prop.__proto__',
+      'prop.constructor',
+      'prop.toString',
+      'prop.hasOwnProperty',
+      'prop',
+      'prop.',
+      '.echo',
+      'echo',
+      'nvim_get_api_info',
+      '',
+      'prop.echo ',
+      'PROP.ECHO',
     ),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
@@ -81,7 +99,13 @@ const wellFormed: fc.Arbitrary<unknown[]> = fc.oneof(
   fc.tuple(fc.constant(0), validId, fc.constant('prop.slow'), fc.tuple(fc.record({ ms: fc.integer({ min: 0, max: 20 }) }))),
   fc.tuple(fc.constant(0), validId, fc.constant('prop.any'), fc.oneof(fc.tuple(wireValue), fc.constant([]))),
   fc.tuple(fc.constant(0), validId, fc.constant('prop.fail'), fc.constant([])),
-  fc.tuple(fc.constant(5), validId, fc.constant('prop.count'), fc.tuple(fc.record({ to: fc.integer({ min: 0, max: 6 }) })), fc.integer({ min: 0, max: 8 })),
+  fc.tuple(
+    fc.constant(5),
+    validId,
+    fc.constant('prop.count'),
+    fc.tuple(fc.record({ to: fc.integer({ min: 0, max: 6 }) })),
+    fc.integer({ min: 0, max: 8 }),
+  ),
   fc.tuple(fc.constant(4), validId),
   fc.tuple(fc.constant(8), validId, fc.integer({ min: 0, max: 8 })),
 );
@@ -230,7 +254,13 @@ export function expectationOf(messages: readonly Outgoing[]): ServerExpectation 
       candidates.set(id, predictRequest(m[2], m[3], hellos > 0));
     } else if (type === 2) {
       // A client's notification is ignored.
-    } else if (type === 3 && m.length === 2 && typeof m[1] === 'object' && m[1] !== null && typeof (m[1] as { procwire?: unknown }).procwire === 'number') {
+    } else if (
+      type === 3 &&
+      m.length === 2 &&
+      typeof m[1] === 'object' &&
+      m[1] !== null &&
+      typeof (m[1] as { procwire?: unknown }).procwire === 'number'
+    ) {
       hellos++;
     } else if (type === 4 && m.length === 2 && isMsgid(id)) {
       bump(cancels, id);
@@ -262,7 +292,8 @@ export function wireErrorCode(error: unknown): { code: string; rich: boolean } |
   }
   if (typeof error === 'object' && error !== null && !Array.isArray(error)) {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    if (typeof code !== 'string' || !KNOWN_CODES.has(code) || typeof message !== 'string') return { wrong: `untyped error map ${canonical(error)}` };
+    if (typeof code !== 'string' || !KNOWN_CODES.has(code) || typeof message !== 'string')
+      return { wrong: `untyped error map ${canonical(error)}` };
     return { code, rich: true };
   }
   return { wrong: `error of shape ${canonical(error)}` };

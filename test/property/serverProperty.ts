@@ -152,10 +152,9 @@ export async function checkServerRun(run: ServerRun): Promise<void> {
   for (const [id, n] of items) expect(n, `stream items for id ${id}`).toBeLessThanOrEqual(count(model.credit, id));
 }
 
-export const serverRun: fc.Arbitrary<ServerRun> = fc
-  .record({
-    hello: fc.boolean(),
-    messages: fc.array(clientMessage, { maxLength: 30, size: 'medium' }),
-    pauses: fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 4, arbitrary: fc.constant(false) }), { maxLength: 26 }),
-    chunks: chunking,
-  });
+export const serverRun: fc.Arbitrary<ServerRun> = fc.record({
+  hello: fc.boolean(),
+  messages: fc.array(clientMessage, { maxLength: 30, size: 'medium' }),
+  pauses: fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 4, arbitrary: fc.constant(false) }), { maxLength: 26 }),
+  chunks: chunking,
+});

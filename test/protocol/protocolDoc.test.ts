@@ -114,10 +114,9 @@ function example(name: string): Example {
   return found;
 }
 
-const messageTypeRows = tableRows(
-  section('Messages'),
-  /^\|\s*(\d+)\s*\|\s*`([A-Z_]+)`\s*\|\s*`(\[[^`]*\])`\s*\|\s*(.*?)\s*\|\s*$/,
-).map((m) => ({ type: Number(m[1]), name: m[2]!, shape: m[3]!, sentBy: m[4]! }));
+const messageTypeRows = tableRows(section('Messages'), /^\|\s*(\d+)\s*\|\s*`([A-Z_]+)`\s*\|\s*`(\[[^`]*\])`\s*\|\s*(.*?)\s*\|\s*$/).map(
+  (m) => ({ type: Number(m[1]), name: m[2]!, shape: m[3]!, sentBy: m[4]! }),
+);
 
 // ------------------------------------------------------------ static checks
 
@@ -171,9 +170,7 @@ describe('docs/PROTOCOL.md: byte examples', () => {
     expect(oneByOne).toEqual(examples.map((e) => e.hex));
 
     const coalesced: string[] = [];
-    new FrameDelimiter(DEFAULT_FRAME_LIMITS).push(Buffer.concat(examples.map((e) => e.bytes)), (f) =>
-      coalesced.push(f.toString('hex')),
-    );
+    new FrameDelimiter(DEFAULT_FRAME_LIMITS).push(Buffer.concat(examples.map((e) => e.bytes)), (f) => coalesced.push(f.toString('hex')));
     expect(coalesced).toEqual(examples.map((e) => e.hex));
   });
 });
@@ -249,20 +246,21 @@ describe('docs/PROTOCOL.md: constants', () => {
     for (const name of ['hello-client', 'hello-server']) {
       const hello = (example(name).value as [number, { procwire: number } & FrameLimits])[1];
       expect(hello.procwire, name).toBe(wire.PROTOCOL_VERSION);
-      expect({ maxFrameBytes: hello.maxFrameBytes, maxDepth: hello.maxDepth, maxElements: hello.maxElements }, name).toEqual(DEFAULT_FRAME_LIMITS);
+      expect({ maxFrameBytes: hello.maxFrameBytes, maxDepth: hello.maxDepth, maxElements: hello.maxElements }, name).toEqual(
+        DEFAULT_FRAME_LIMITS,
+      );
     }
   });
 
-  const limitRows = tableRows(
-    section('Limits'),
-    /^\|\s*`(\w+)`\s*\|\s*`(DEFAULT_\w+)`\s*\|\s*(\d+)\s*\|\s*(\d+) to (\d+)\s*\|/,
-  ).map((m) => ({
-    limit: m[1] as keyof FrameLimits,
-    constant: m[2]!,
-    value: Number(m[3]),
-    min: Number(m[4]),
-    max: Number(m[5]),
-  }));
+  const limitRows = tableRows(section('Limits'), /^\|\s*`(\w+)`\s*\|\s*`(DEFAULT_\w+)`\s*\|\s*(\d+)\s*\|\s*(\d+) to (\d+)\s*\|/).map(
+    (m) => ({
+      limit: m[1] as keyof FrameLimits,
+      constant: m[2]!,
+      value: Number(m[3]),
+      min: Number(m[4]),
+      max: Number(m[5]),
+    }),
+  );
 
   it('the limits table lists every limit with its default', () => {
     expect(limitRows.map((r) => r.limit).sort()).toEqual(Object.keys(DEFAULT_FRAME_LIMITS).sort());
@@ -393,7 +391,11 @@ describe('docs/PROTOCOL.md: conversations against a real procwire server', () =>
 
   beforeAll(async () => {
     path = tempSocketPath();
-    server = await serve(calc, `unix://${path}`, calcHandlers(() => server));
+    server = await serve(
+      calc,
+      `unix://${path}`,
+      calcHandlers(() => server),
+    );
   });
   afterAll(async () => {
     await server?.close();

@@ -6,7 +6,16 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import * as v from 'valibot';
-import { defineChannel, ProcwireError, type Client, type ErrorCodeString, type Handlers, type HandlerContext, type Server, type Worker } from 'procwire';
+import {
+  defineChannel,
+  ProcwireError,
+  type Client,
+  type ErrorCodeString,
+  type Handlers,
+  type HandlerContext,
+  type Server,
+  type Worker,
+} from 'procwire';
 
 // An application's own error code, declared once so `error.code` may be compared with it.
 declare module '@procwire/core' {
@@ -113,7 +122,7 @@ describe('types flow from the contract to both sides', () => {
     void client.rpc.add();
   });
 
-  it('types error codes: procwire\'s and the declared ones, never a misspelt one', () => {
+  it("types error codes: procwire's and the declared ones, never a misspelt one", () => {
     const e = new ProcwireError('OUT_OF_STOCK', 'none left');
     expectTypeOf(e.code).toEqualTypeOf<ErrorCodeString>();
     void (e.code === 'TIMEOUT');

@@ -20,7 +20,14 @@ export type {
   StreamOptions,
   StreamProxy,
 } from './contract/types.js';
-export { ErrorCode, ProcwireError, type CustomErrorCodes, type ErrorCodeString, type KnownErrorCode, type ProcwireErrorOptions } from './errors/index.js';
+export {
+  ErrorCode,
+  ProcwireError,
+  type CustomErrorCodes,
+  type ErrorCodeString,
+  type KnownErrorCode,
+  type ProcwireErrorOptions,
+} from './errors/index.js';
 export type { Link, LinkAcceptor, LinkCapabilities, LinkEvents } from './link/link.js';
 export { createStreamLink, type StreamLinkOptions } from './link/streamLink.js';
 export {

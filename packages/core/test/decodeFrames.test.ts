@@ -9,7 +9,13 @@ describe('decodeFrames', () => {
   it('decodes a run of frames in order', () => {
     const run = Buffer.concat([encode([1, 'a']), encode({ b: 2 }), encode('c')]);
     const got: unknown[] = [];
-    decodeFrames(run, 0, run.length, (m) => void got.push(m), () => expect.fail('nothing is undecodable'));
+    decodeFrames(
+      run,
+      0,
+      run.length,
+      (m) => void got.push(m),
+      () => expect.fail('nothing is undecodable'),
+    );
     expect(got).toEqual([[1, 'a'], { b: 2 }, 'c']);
   });
 
@@ -18,7 +24,13 @@ describe('decodeFrames', () => {
     const run = Buffer.concat([prefix, encode(['first']), undecodable, encode(['third']), undecodable, encode(['fifth'])]);
     const got: unknown[] = [];
     const errors: Error[] = [];
-    decodeFrames(run, prefix.length, run.length, (m) => void got.push(m), (e) => errors.push(e));
+    decodeFrames(
+      run,
+      prefix.length,
+      run.length,
+      (m) => void got.push(m),
+      (e) => errors.push(e),
+    );
     expect(got).toEqual([['first'], ['third'], ['fifth']]);
     expect(errors).toHaveLength(2);
   });
@@ -26,7 +38,13 @@ describe('decodeFrames', () => {
   it('stops when the receiver says so', () => {
     const run = Buffer.concat([encode(1), encode(2), encode(3)]);
     const got: unknown[] = [];
-    decodeFrames(run, 0, run.length, (m) => (got.push(m), got.length < 2), () => {});
+    decodeFrames(
+      run,
+      0,
+      run.length,
+      (m) => (got.push(m), got.length < 2),
+      () => {},
+    );
     expect(got).toEqual([1, 2]);
   });
 
@@ -34,9 +52,15 @@ describe('decodeFrames', () => {
     const run = Buffer.concat([encode(1), encode(2)]);
     const undecodableCalls: Error[] = [];
     expect(() =>
-      decodeFrames(run, 0, run.length, () => {
-        throw new Error('listener bug');
-      }, (e) => undecodableCalls.push(e)),
+      decodeFrames(
+        run,
+        0,
+        run.length,
+        () => {
+          throw new Error('listener bug');
+        },
+        (e) => undecodableCalls.push(e),
+      ),
     ).toThrow('listener bug');
     expect(undecodableCalls).toEqual([]);
   });

@@ -44,7 +44,12 @@ const value = fc.letrec((tie) => ({
     fc.uint8Array({ maxLength: 300 }),
     fc.string({ minLength: 40, maxLength: 70_000 }),
   ),
-  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 20 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 10 })),
+  node: fc.oneof(
+    { depthSize: 'small' },
+    tie('leaf'),
+    fc.array(tie('node'), { maxLength: 20 }),
+    fc.dictionary(fc.string(), tie('node'), { maxKeys: 10 }),
+  ),
 })).node;
 
 describe('FrameDelimiter', () => {
@@ -74,7 +79,11 @@ describe('FrameDelimiter', () => {
   it('fails at once on length claims above the limit, without buffering', () => {
     const d = new FrameDelimiter(limits);
     // str32 claiming 4 GiB, then array32 of 2^32-1 elements, then bin32 of 2^32-1.
-    for (const header of [[0xdb, 0xff, 0xff, 0xff, 0xff], [0xdd, 0xff, 0xff, 0xff, 0xff], [0xc6, 0xff, 0xff, 0xff, 0xff]]) {
+    for (const header of [
+      [0xdb, 0xff, 0xff, 0xff, 0xff],
+      [0xdd, 0xff, 0xff, 0xff, 0xff],
+      [0xc6, 0xff, 0xff, 0xff, 0xff],
+    ]) {
       expect(thrownCode(() => new FrameDelimiter(limits).push(Buffer.from(header), () => {}))).toBe('FRAME_TOO_LARGE');
     }
     expect(d.bufferedBytes).toBe(0);

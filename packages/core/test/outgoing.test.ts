@@ -30,7 +30,11 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
   ),
 }));
 const limits: fc.Arbitrary<FrameLimits> = fc
-  .record({ maxFrameBytes: fc.integer({ min: 16, max: 4096 }), maxDepth: fc.integer({ min: 2, max: 12 }), maxElements: fc.integer({ min: 4, max: 80 }) })
+  .record({
+    maxFrameBytes: fc.integer({ min: 16, max: 4096 }),
+    maxDepth: fc.integer({ min: 2, max: 12 }),
+    maxElements: fc.integer({ min: 4, max: 80 }),
+  })
   .map((l) => resolveFrameLimits(l));
 
 function receiverAccepts(frame: Buffer, l: FrameLimits): boolean {

@@ -7,7 +7,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createClient, createServer, defineChannel, ErrorCode, ProcwireError, type Client, type Server, type ServerOptions } from '@procwire/core';
+import {
+  createClient,
+  createServer,
+  defineChannel,
+  ErrorCode,
+  ProcwireError,
+  type Client,
+  type Server,
+  type ServerOptions,
+} from '@procwire/core';
 import { MemoryAcceptor, MemoryLink } from '../../../test/helpers/memoryLink.ts';
 
 const boom = new Error('schema bug');

@@ -25,15 +25,45 @@ const ok = z.object({ id: z.string() });
 
 describe('defineChannel refuses schemas the wire cannot carry, naming the field', () => {
   it.each([
-    ['a bigint field', { rpc: { get: { input: z.object({ id: z.bigint() }), output: z.void() } } }, 'rpc.get.input.id', /z\.bigint\(\).*arrives as a number/],
+    [
+      'a bigint field',
+      { rpc: { get: { input: z.object({ id: z.bigint() }), output: z.void() } } },
+      'rpc.get.input.id',
+      /z\.bigint\(\).*arrives as a number/,
+    ],
     ['a bigint literal', { rpc: { get: { input: ok, output: z.literal(5n) } } }, 'rpc.get.output', /bigint literal/],
-    ['a Map', { rpc: { get: { input: ok, output: z.object({ byId: z.map(z.string(), z.number()) }) } } }, 'rpc.get.output.byId', /plain object; use z\.record/],
+    [
+      'a Map',
+      { rpc: { get: { input: ok, output: z.object({ byId: z.map(z.string(), z.number()) }) } } },
+      'rpc.get.output.byId',
+      /plain object; use z\.record/,
+    ],
     ['a Set in an array', { events: { changed: z.array(z.set(z.string())) } }, 'events.changed[]', /arrives as an array/],
-    ['a typed array', { streams: { samples: { input: ok, output: z.instanceof(Float64Array) } } }, 'streams.samples.output', /Float64Array.*Uint8Array/],
-    ['an ArrayBuffer in a tuple', { rpc: { put: { input: z.tuple([z.string(), z.instanceof(ArrayBuffer)]), output: z.void() } } }, 'rpc.put.input[1]', /ArrayBuffer/],
-    ['a Map behind optional, union and record', { rpc: { get: { input: ok, output: z.record(z.string(), z.union([z.string(), z.map(z.string(), z.string()).optional()])) } } }, 'rpc.get.output.*', /Map/],
+    [
+      'a typed array',
+      { streams: { samples: { input: ok, output: z.instanceof(Float64Array) } } },
+      'streams.samples.output',
+      /Float64Array.*Uint8Array/,
+    ],
+    [
+      'an ArrayBuffer in a tuple',
+      { rpc: { put: { input: z.tuple([z.string(), z.instanceof(ArrayBuffer)]), output: z.void() } } },
+      'rpc.put.input[1]',
+      /ArrayBuffer/,
+    ],
+    [
+      'a Map behind optional, union and record',
+      { rpc: { get: { input: ok, output: z.record(z.string(), z.union([z.string(), z.map(z.string(), z.string()).optional()])) } } },
+      'rpc.get.output.*',
+      /Map/,
+    ],
     ['a function', { rpc: { get: { input: ok, output: z.object({ cb: z.function() }) } } }, 'rpc.get.output.cb', /function/],
-    ['a symbol in a lazy (recursive) schema', { rpc: { get: { input: ok, output: z.lazy(() => z.object({ s: z.symbol() })) } } }, 'rpc.get.output.s', /symbol/],
+    [
+      'a symbol in a lazy (recursive) schema',
+      { rpc: { get: { input: ok, output: z.lazy(() => z.object({ s: z.symbol() })) } } },
+      'rpc.get.output.s',
+      /symbol/,
+    ],
   ])('%s', (_, members, path, reason) => {
     const error = refusal(() => defineChannel({ name: 'shop', version: 1, ...members } as never));
     expect(error.message).toContain(`${path}: `);
@@ -69,9 +99,21 @@ describe('defineChannel refuses schemas the wire cannot carry, naming the field'
 describe('undefined inside arrays arrives as sent', () => {
   it('a nil where the schema wants undefined validates as undefined, at any depth', async () => {
     const schema = z.object({ list: z.array(z.number().optional()), pairs: z.array(z.tuple([z.string(), z.number().optional()])) });
-    const sent = { list: [1, undefined, 3], pairs: [['a', undefined], ['b', 2]] };
+    const sent = {
+      list: [1, undefined, 3],
+      pairs: [
+        ['a', undefined],
+        ['b', 2],
+      ],
+    };
     const arrived = decode(encode(sent));
-    expect(arrived).toEqual({ list: [1, null, 3], pairs: [['a', null], ['b', 2]] });
+    expect(arrived).toEqual({
+      list: [1, null, 3],
+      pairs: [
+        ['a', null],
+        ['b', 2],
+      ],
+    });
     const checked = await validate(schema, arrived);
     expect(checked.ok).toBe(true);
     expect(checked.ok && checked.value).toStrictEqual(sent);

@@ -25,7 +25,9 @@ if (process.platform === 'win32') {
   const nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
   const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--jobs=max', '--loglevel=warn'], { cwd: packageDir, stdio: 'inherit' });
   if (result.status !== 0) {
-    console.warn('@procwire/native: node-gyp could not build the addon (it needs the Visual Studio C++ build tools); mailslot: and npipe: servers will be unavailable.');
+    console.warn(
+      '@procwire/native: node-gyp could not build the addon (it needs the Visual Studio C++ build tools); mailslot: and npipe: servers will be unavailable.',
+    );
   }
   process.exit(0);
 }
@@ -36,7 +38,7 @@ for (const file of ['node_api.h', 'common.gypi', 'uv.h']) {
   if (!existsSync(join(headers, file))) {
     console.error(
       `@procwire/native: ${join(headers, file)} is missing. This Node (${process.execPath}) ` +
-        'ships without its headers; use an official build or install the distribution\'s Node headers package.',
+        "ships without its headers; use an official build or install the distribution's Node headers package.",
     );
     process.exit(1);
   }

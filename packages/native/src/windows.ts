@@ -134,12 +134,7 @@ export interface MailslotReaderConstructor {
    * make pseudo-directories) for messages of up to `maxMessageSize` bytes
    * (1 .. 16 MiB; the reader keeps a buffer that large) and starts reading.
    */
-  new (
-    name: string,
-    maxMessageSize: number,
-    onMessage: MailslotMessageCallback,
-    onError?: WindowsErrorCallback,
-  ): MailslotReader;
+  new (name: string, maxMessageSize: number, onMessage: MailslotMessageCallback, onError?: WindowsErrorCallback): MailslotReader;
 }
 
 /**

@@ -36,7 +36,14 @@ export type {
   StreamProxy,
   AllowRule,
 } from '@procwire/core';
-export { ErrorCode, ProcwireError, type CustomErrorCodes, type ErrorCodeString, type KnownErrorCode, type ProcwireErrorOptions } from '@procwire/core';
+export {
+  ErrorCode,
+  ProcwireError,
+  type CustomErrorCodes,
+  type ErrorCodeString,
+  type KnownErrorCode,
+  type ProcwireErrorOptions,
+} from '@procwire/core';
 export { serve, connect, spawn, availableSchemes, listNamedObjects, removeStaleObjects } from '@procwire/transports';
 export type {
   AccessMode,

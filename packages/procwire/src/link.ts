@@ -5,9 +5,27 @@
  * import `procwire`. Every built-in transport object is here, so a test or
  * a wrapper can call one directly.
  */
-export type { Link, LinkAcceptor, LinkCapabilities, LinkEvents, StreamLinkOptions, ClientOptions, ServerOptions, ServerLimits } from '@procwire/core';
+export type {
+  Link,
+  LinkAcceptor,
+  LinkCapabilities,
+  LinkEvents,
+  StreamLinkOptions,
+  ClientOptions,
+  ServerOptions,
+  ServerLimits,
+} from '@procwire/core';
 export { createStreamLink, createClient, createServer, isChannel } from '@procwire/core';
-export { encode, decode, FrameDelimiter, checkFrame, MessageType, PROTOCOL_VERSION, MAX_MSGID, ACCEPTED_EXTENSION_TYPES } from '@procwire/core';
+export {
+  encode,
+  decode,
+  FrameDelimiter,
+  checkFrame,
+  MessageType,
+  PROTOCOL_VERSION,
+  MAX_MSGID,
+  ACCEPTED_EXTENSION_TYPES,
+} from '@procwire/core';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -1,1 +1,9 @@
-export { openSemaphore, removeSemaphore, SEMAPHORE_RECOVERY_MS, type Semaphore, type SemaphoreOptions, type Permit, type AcquireOptions } from './semaphore.js';
+export {
+  openSemaphore,
+  removeSemaphore,
+  SEMAPHORE_RECOVERY_MS,
+  type Semaphore,
+  type SemaphoreOptions,
+  type Permit,
+  type AcquireOptions,
+} from './semaphore.js';

@@ -3,7 +3,15 @@ export { spawn, type SpawnOptions, type Worker } from './spawn.js';
 export { type ReconnectOptions } from './reconnect.js';
 export { availableSchemes, registerTransport, resolveEndpoint } from './registry.js';
 export { parseEndpoint, type Endpoint } from './endpoint.js';
-export type { Transport, ListenOptions, TransportConnectOptions, AccessMode, SharedSecret, TlsServerOptions, TlsClientOptions } from './transport.js';
+export type {
+  Transport,
+  ListenOptions,
+  TransportConnectOptions,
+  AccessMode,
+  SharedSecret,
+  TlsServerOptions,
+  TlsClientOptions,
+} from './transport.js';
 export { unixTransport } from './unix/index.js';
 export { tcpTransport } from './tcp/index.js';
 export { socketPairTransport, SOCKETPAIR_FD_ENV } from './socketpair/index.js';

@@ -107,7 +107,9 @@ function checkSignals(value: unknown, defaults: readonly NodeJS.Signals[]): read
   if (value === undefined) return defaults;
   if (value === false) return [];
   const bad = () =>
-    invalid(`shutdownSignals must be false or an array of signal names a process can catch, such as ['SIGTERM', 'SIGINT']; got ${shown(value)}`);
+    invalid(
+      `shutdownSignals must be false or an array of signal names a process can catch, such as ['SIGTERM', 'SIGINT']; got ${shown(value)}`,
+    );
   if (!Array.isArray(value)) throw bad();
   for (const signal of value) {
     if (typeof signal !== 'string' || !(signal in osConstants.signals) || UNCATCHABLE.has(signal)) {

@@ -1,12 +1,4 @@
-import {
-  checkCallback,
-  ErrorCode,
-  ProcwireError,
-  type CallOptions,
-  type Channel,
-  type Client,
-  type StreamOptions,
-} from '@procwire/core';
+import { checkCallback, ErrorCode, ProcwireError, type CallOptions, type Channel, type Client, type StreamOptions } from '@procwire/core';
 
 /**
  * How a client started with `connect(..., { reconnect })` gets back to its
@@ -61,7 +53,8 @@ function resolveBackoff(options: ReconnectOptions): Backoff {
     maxAttempts: options.maxAttempts ?? Infinity,
   };
   const bad = (what: string) => new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect.${what}`);
-  if (!(backoff.initialDelayMs >= 0 && Number.isFinite(backoff.initialDelayMs))) throw bad('initialDelayMs must be a non-negative number of ms');
+  if (!(backoff.initialDelayMs >= 0 && Number.isFinite(backoff.initialDelayMs)))
+    throw bad('initialDelayMs must be a non-negative number of ms');
   if (!(backoff.maxDelayMs >= backoff.initialDelayMs && backoff.maxDelayMs <= MAX_TIMER_MS && Number.isFinite(backoff.maxDelayMs))) {
     throw bad(`maxDelayMs must be a number of ms not below initialDelayMs and at most ${MAX_TIMER_MS}`);
   }

@@ -18,7 +18,18 @@ export function registerTransport(transport: Transport): void {
   transports.set(transport.scheme, transport);
 }
 
-for (const transport of [unixTransport, tcpTransport, socketPairTransport, pipeTransport, fifoTransport, mqueueTransport, shmTransport, npipeTransport, mailslotTransport]) registerTransport(transport);
+for (const transport of [
+  unixTransport,
+  tcpTransport,
+  socketPairTransport,
+  pipeTransport,
+  fifoTransport,
+  mqueueTransport,
+  shmTransport,
+  npipeTransport,
+  mailslotTransport,
+])
+  registerTransport(transport);
 
 /** The transport registered for `scheme`, wherever it runs; undefined when none is. */
 export function registeredTransport(scheme: string): Transport | undefined {
@@ -36,16 +47,17 @@ export function inheritedTransports(): Map<string, Inherited> {
 
 /** Schemes this process can use on this platform. */
 export function availableSchemes(): string[] {
-  return [...transports.values()]
-    .filter((t) => t.platforms === undefined || t.platforms.includes(process.platform))
-    .map((t) => t.scheme);
+  return [...transports.values()].filter((t) => t.platforms === undefined || t.platforms.includes(process.platform)).map((t) => t.scheme);
 }
 
 export function resolveEndpoint(url: unknown): { endpoint: Endpoint; transport: Transport } {
   const endpoint = parseEndpoint(url);
   const transport = transports.get(endpoint.scheme);
   if (!transport) {
-    throw invalidEndpoint(endpoint.url, `unknown transport "${endpoint.scheme}:" (known: ${[...transports.keys()].map((s) => `${s}:`).join(', ')})`);
+    throw invalidEndpoint(
+      endpoint.url,
+      `unknown transport "${endpoint.scheme}:" (known: ${[...transports.keys()].map((s) => `${s}:`).join(', ')})`,
+    );
   }
   if (transport.platforms && !transport.platforms.includes(process.platform)) {
     throw new ProcwireError(ErrorCode.UNSUPPORTED, `${endpoint.scheme}: is not available on ${process.platform}`);

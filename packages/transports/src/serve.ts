@@ -119,18 +119,17 @@ function deferredAcceptor(): { acceptor: LinkAcceptor; listening(real: LinkAccep
  * Connects to a server of `channel` at the endpoint URL. Resolves after the
  * handshake has confirmed the server serves the same channel and version.
  */
-export async function connect<C extends Channel<any>>(
-  channel: C,
-  url: string,
-  options: ConnectOptions = {},
-): Promise<Client<C>> {
+export async function connect<C extends Channel<any>>(channel: C, url: string, options: ConnectOptions = {}): Promise<Client<C>> {
   const { endpoint, transport } = resolveEndpoint(url);
   const checked = checkConnectOptions(options);
   const reconnect = checkReconnect(options.reconnect);
   if (transport.scheme !== 'tcp') rejectTcpOnlyOptions(transport.scheme, options);
   // An inherited connection (spawn only) cannot be dialled again.
   if (reconnect && transport.inherited) {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`);
+    throw new ProcwireError(
+      ErrorCode.INVALID_ARGUMENT,
+      `reconnect: a ${transport.scheme}: connection is inherited and cannot be dialled again`,
+    );
   }
   const open = async (waitMs: number) => {
     const deadline = Date.now() + waitMs;

@@ -2,14 +2,7 @@ import { spawn as spawnProcess, type ChildProcess, type StdioOptions } from 'nod
 import { once } from 'node:events';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createClient,
-  ErrorCode,
-  ProcwireError,
-  type Channel,
-  type Client,
-  type Link,
-} from '@procwire/core';
+import { createClient, ErrorCode, ProcwireError, type Channel, type Client, type Link } from '@procwire/core';
 import { interceptLink } from './links/interceptLink.js';
 import { PARENT_PID_ENV } from './inherited/parentDeath.js';
 import { inheritedTransports } from './registry.js';
@@ -56,16 +49,15 @@ function modulePath(module: string | URL): string {
  * Starts `module` as a worker process and connects to the channel it serves
  * with `serve(channel, 'socketpair:', handlers)`.
  */
-export async function spawn<C extends Channel<any>>(
-  channel: C,
-  module: string | URL,
-  options: SpawnOptions = {},
-): Promise<Worker<C>> {
+export async function spawn<C extends Channel<any>>(channel: C, module: string | URL, options: SpawnOptions = {}): Promise<Worker<C>> {
   // Everything checked before the worker starts: a bad option must not leave a process behind.
   const { limits } = checkConnectOptions(options, 'spawn');
   const { exitTimeoutMs } = checkSpawnOptions(options);
   if (options.reconnect !== undefined && options.reconnect !== false) {
-    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'spawn: reconnect is for dialled endpoints; a worker that exits is restarted by spawning it again');
+    throw new ProcwireError(
+      ErrorCode.INVALID_ARGUMENT,
+      'spawn: reconnect is for dialled endpoints; a worker that exits is restarted by spawning it again',
+    );
   }
   rejectTcpOnlyOptions('spawn', options);
   const via = options.via ?? 'socketpair:';
@@ -127,8 +119,7 @@ export async function spawn<C extends Channel<any>>(
 /** Waits for the worker to exit by itself; then SIGTERM, then SIGKILL. */
 async function stopWorker(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const within = (ms: number) =>
-    Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(r, ms, false).unref())]);
+  const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(r, ms, false).unref())]);
   if (await within(graceMs)) return;
   child.kill('SIGTERM');
   if (await within(2000)) return;
@@ -140,11 +131,7 @@ async function stopWorker(child: ChildProcess, exited: Promise<unknown>, graceMs
  * Wraps the worker's link so that when it drops, the PEER_GONE error says how
  * the worker ended (exit code or signal) when that is known quickly.
  */
-function withExitStatus(
-  inner: Link,
-  child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-): Link {
+function withExitStatus(inner: Link, child: ChildProcess, exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>): Link {
   return interceptLink(inner, (events) => ({
     close(error) {
       const timeout = new Promise<undefined>((r) => setTimeout(r, EXIT_STATUS_WAIT_MS, undefined).unref());

@@ -32,9 +32,7 @@ describe('MessageLink', () => {
   it('reports drain after a send that found no room, though the writer never queued', async () => {
     const { link, sent } = linkWithInstantWriter();
     let drains = 0;
-    const drained = new Promise<void>((resolve) =>
-      link.start({ frames() {}, drain: () => (drains++, resolve()), close() {} }),
-    );
+    const drained = new Promise<void>((resolve) => link.start({ frames() {}, drain: () => (drains++, resolve()), close() {} }));
     // Small frames of one tick wait to be packed at its end: 2 MiB of them pass the high-water mark.
     let refused = 0;
     for (let i = 0; i < 400; i++) if (!link.send(Buffer.alloc(5000, i & 0xff))) refused++;

@@ -33,6 +33,8 @@ const child = spawn(process.execPath, ['--enable-source-maps', '--test-reporter=
   },
 });
 child.on('exit', (code, signal) => {
-  console.log(`conformance: Node ${process.version} finished in ${((performance.now() - started) / 1000).toFixed(1)} s, exit ${code ?? signal}`);
+  console.log(
+    `conformance: Node ${process.version} finished in ${((performance.now() - started) / 1000).toFixed(1)} s, exit ${code ?? signal}`,
+  );
   process.exit(code ?? 1);
 });

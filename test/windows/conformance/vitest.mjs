@@ -52,7 +52,8 @@ function defineSuite(name, fn, skip) {
     suitePath.push({ name, skip });
     try {
       const result = fn();
-      if (result && typeof result.then === 'function') throw new Error(`describe("${name}") got an async function; vitest collects tests synchronously`);
+      if (result && typeof result.then === 'function')
+        throw new Error(`describe("${name}") got an async function; vitest collects tests synchronously`);
     } finally {
       suitePath.pop();
     }
@@ -66,14 +67,18 @@ function defineTest(name, fn, skip) {
 
 export const describe = strict(
   Object.assign((...args) => (checkArguments('describe', args), defineSuite(...args, false)), {
-    skipIf: (condition) => (...args) => (checkArguments('describe.skipIf()', args), defineSuite(...args, condition ? 'describe.skipIf: condition true' : false)),
+    skipIf:
+      (condition) =>
+      (...args) => (checkArguments('describe.skipIf()', args), defineSuite(...args, condition ? 'describe.skipIf: condition true' : false)),
   }),
   'describe',
 );
 
 export const it = strict(
   Object.assign((...args) => (checkArguments('it', args), defineTest(...args, false)), {
-    skipIf: (condition) => (...args) => (checkArguments('it.skipIf()', args), defineTest(...args, condition ? 'it.skipIf: condition true' : false)),
+    skipIf:
+      (condition) =>
+      (...args) => (checkArguments('it.skipIf()', args), defineTest(...args, condition ? 'it.skipIf: condition true' : false)),
   }),
   'it',
 );
@@ -82,11 +87,14 @@ export function beforeAll(fn, ...rest) {
   if (rest.length > 0) throw new Error('the vitest shim takes beforeAll(fn) only');
   // The hooks of a skipped suite never run, as in vitest.
   if (suiteSkipped()) return;
-  before(async () => {
-    const result = await fn();
-    // vitest runs a function returned by beforeAll as a teardown; the shim does not.
-    if (typeof result === 'function') throw new Error('the vitest shim has no teardown functions returned by beforeAll; use afterAll');
-  }, { timeout: TIMEOUT_MS });
+  before(
+    async () => {
+      const result = await fn();
+      // vitest runs a function returned by beforeAll as a teardown; the shim does not.
+      if (typeof result === 'function') throw new Error('the vitest shim has no teardown functions returned by beforeAll; use afterAll');
+    },
+    { timeout: TIMEOUT_MS },
+  );
 }
 
 export function afterAll(fn, ...rest) {
@@ -144,7 +152,8 @@ const matchers = {
   },
   toMatch(actual, pattern) {
     if (typeof actual !== 'string') throw new TypeError(`toMatch: ${show(actual)} is not a string`);
-    if (typeof pattern !== 'string' && !(pattern instanceof RegExp)) throw new TypeError(`toMatch: ${show(pattern)} is not a string or RegExp`);
+    if (typeof pattern !== 'string' && !(pattern instanceof RegExp))
+      throw new TypeError(`toMatch: ${show(pattern)} is not a string or RegExp`);
     const matched = typeof pattern === 'string' ? actual.includes(pattern) : actual.match(pattern) !== null;
     if (!matched) assert.fail(`expected ${show(actual)} to match ${show(pattern)}`);
   },

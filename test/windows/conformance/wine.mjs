@@ -11,7 +11,7 @@ const UNDER_WINE = [
     // Measured with Wine 8.0 (see README.md here): 7 of 12 kills of a
     // streaming server, 0 of 8 of an idle one; npipe: 0 of 12.
     'a TCP server killed (TerminateProcess) while it streams often keeps its connection open: ' +
-      'wineserver still holds the dead process\'s socket (ss: ESTAB, owned by wineserver64), so the client ' +
+      "wineserver still holds the dead process's socket (ss: ESTAB, owned by wineserver64), so the client " +
       'never sees the close; Windows closes the sockets of a terminated process',
   ],
 ];

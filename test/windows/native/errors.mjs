@@ -7,9 +7,24 @@ import { native, run, uniqueName } from './lib/support.mjs';
 
 /** The codes src/win/errors.cc maps to, with the libuv numbers it gives them. */
 const MAPPED = {
-  ENOENT: -4058, EMFILE: -4066, EACCES: -4092, EBADF: -4083, ENOMEM: -4057, EOF: -4095, ENOTSUP: -4049,
-  EEXIST: -4075, EINVAL: -4071, EPIPE: -4047, ENOSYS: -4054, ETIMEDOUT: -4039, EMSGSIZE: -4065,
-  ENAMETOOLONG: -4064, EBUSY: -4082, ECANCELED: -4081, EADDRINUSE: -4091, UNKNOWN: -4094,
+  ENOENT: -4058,
+  EMFILE: -4066,
+  EACCES: -4092,
+  EBADF: -4083,
+  ENOMEM: -4057,
+  EOF: -4095,
+  ENOTSUP: -4049,
+  EEXIST: -4075,
+  EINVAL: -4071,
+  EPIPE: -4047,
+  ENOSYS: -4054,
+  ETIMEDOUT: -4039,
+  EMSGSIZE: -4065,
+  ENAMETOOLONG: -4064,
+  EBUSY: -4082,
+  ECANCELED: -4081,
+  EADDRINUSE: -4091,
+  UNKNOWN: -4094,
 };
 
 function throwsWith(fn, name, code) {

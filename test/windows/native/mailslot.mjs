@@ -149,8 +149,14 @@ await run(import.meta.url, [
       }
       await until(() => received.length === 1000, 20_000, '1,000 messages');
       const texts = received.map(String);
-      assert.deepEqual(texts.filter((t) => t.startsWith('a')), Array.from({ length: 500 }, (_, i) => `a${i}`));
-      assert.deepEqual(texts.filter((t) => t.startsWith('b')), Array.from({ length: 500 }, (_, i) => `b${i}`));
+      assert.deepEqual(
+        texts.filter((t) => t.startsWith('a')),
+        Array.from({ length: 500 }, (_, i) => `a${i}`),
+      );
+      assert.deepEqual(
+        texts.filter((t) => t.startsWith('b')),
+        Array.from({ length: 500 }, (_, i) => `b${i}`),
+      );
       a.close();
       b.close();
       reader.close();

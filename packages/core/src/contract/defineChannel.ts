@@ -22,12 +22,7 @@ function checkCarried(schema: Schema, path: string): void {
   if (problem !== undefined) invalid(problem);
 }
 
-function checkGroup(
-  group: string,
-  members: unknown,
-  seen: Map<string, string>,
-  shape: 'method' | 'schema',
-): void {
+function checkGroup(group: string, members: unknown, seen: Map<string, string>, shape: 'method' | 'schema'): void {
   if (members === undefined) return;
   if (typeof members !== 'object' || members === null || Array.isArray(members)) {
     invalid(`"${group}" must be an object`);

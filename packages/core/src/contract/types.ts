@@ -66,17 +66,15 @@ type Out<M> = M extends { readonly output: infer S } ? S : never;
 
 export type RpcHandler<M> = (input: OutputOf<In<M>>, ctx: HandlerContext) => MaybePromise<InputOf<Out<M>>>;
 
-export type StreamHandler<M> = (
-  input: OutputOf<In<M>>,
-  ctx: HandlerContext,
-) => AsyncIterable<InputOf<Out<M>>> | Iterable<InputOf<Out<M>>>;
+export type StreamHandler<M> = (input: OutputOf<In<M>>, ctx: HandlerContext) => AsyncIterable<InputOf<Out<M>>> | Iterable<InputOf<Out<M>>>;
 
 /** One handler per rpc method and per stream method (names are unique across both). */
-export type Handlers<C extends Channel<any>> = C extends Channel<infer D>
-  ? { [K in keyof RpcOf<D>]: RpcHandler<RpcOf<D>[K]> } & {
-      [K in keyof StreamsOf<D>]: StreamHandler<StreamsOf<D>[K]>;
-    }
-  : never;
+export type Handlers<C extends Channel<any>> =
+  C extends Channel<infer D>
+    ? { [K in keyof RpcOf<D>]: RpcHandler<RpcOf<D>[K]> } & {
+        [K in keyof StreamsOf<D>]: StreamHandler<StreamsOf<D>[K]>;
+      }
+    : never;
 
 export interface CallOptions {
   /** Aborting rejects the call with CANCELLED and aborts the handler's signal. */
@@ -112,34 +110,30 @@ export interface ClientStream<T> extends AsyncIterable<T> {
 /** A function of one input; the input may be left out when its schema accepts `undefined`. */
 type Caller<I, Options, R> = undefined extends I ? (input?: I, options?: Options) => R : (input: I, options?: Options) => R;
 
-export type RpcProxy<C extends Channel<any>> = C extends Channel<infer D>
-  ? {
-      readonly [K in keyof RpcOf<D>]: Caller<InputOf<In<RpcOf<D>[K]>>, CallOptions, Promise<OutputOf<Out<RpcOf<D>[K]>>>>;
-    }
-  : never;
+export type RpcProxy<C extends Channel<any>> =
+  C extends Channel<infer D>
+    ? {
+        readonly [K in keyof RpcOf<D>]: Caller<InputOf<In<RpcOf<D>[K]>>, CallOptions, Promise<OutputOf<Out<RpcOf<D>[K]>>>>;
+      }
+    : never;
 
-export type StreamProxy<C extends Channel<any>> = C extends Channel<infer D>
-  ? {
-      readonly [K in keyof StreamsOf<D>]: Caller<
-        InputOf<In<StreamsOf<D>[K]>>,
-        StreamOptions,
-        ClientStream<OutputOf<Out<StreamsOf<D>[K]>>>
-      >;
-    }
-  : never;
+export type StreamProxy<C extends Channel<any>> =
+  C extends Channel<infer D>
+    ? {
+        readonly [K in keyof StreamsOf<D>]: Caller<
+          InputOf<In<StreamsOf<D>[K]>>,
+          StreamOptions,
+          ClientStream<OutputOf<Out<StreamsOf<D>[K]>>>
+        >;
+      }
+    : never;
 
 export type EventName<C extends Channel<any>> = C extends Channel<infer D> ? keyof EventsOf<D> & string : never;
 
 /** Payload a listener receives (validated, schema output type). */
-export type EventPayload<C extends Channel<any>, E> = C extends Channel<infer D>
-  ? E extends keyof EventsOf<D>
-    ? OutputOf<EventsOf<D>[E]>
-    : never
-  : never;
+export type EventPayload<C extends Channel<any>, E> =
+  C extends Channel<infer D> ? (E extends keyof EventsOf<D> ? OutputOf<EventsOf<D>[E]> : never) : never;
 
 /** Payload the server emits (schema input type). */
-export type EventInput<C extends Channel<any>, E> = C extends Channel<infer D>
-  ? E extends keyof EventsOf<D>
-    ? InputOf<EventsOf<D>[E]>
-    : never
-  : never;
+export type EventInput<C extends Channel<any>, E> =
+  C extends Channel<infer D> ? (E extends keyof EventsOf<D> ? InputOf<EventsOf<D>[E]> : never) : never;

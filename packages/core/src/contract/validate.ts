@@ -4,8 +4,7 @@ import { ProcwireError } from '../errors/ProcwireError.js';
 import type { Schema } from './types.js';
 
 export type Validation =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly issues: readonly StandardSchemaV1.Issue[] };
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issues: readonly StandardSchemaV1.Issue[] };
 
 /**
  * Runs a Standard Schema on a value freshly decoded from the wire (the value
@@ -27,11 +26,7 @@ export function validate(schema: Schema, value: unknown): Validation | Promise<V
   return settle(schema, value, result);
 }
 
-function settle(
-  schema: Schema,
-  value: unknown,
-  result: StandardSchemaV1.Result<unknown>,
-): Validation | Promise<Validation> {
+function settle(schema: Schema, value: unknown, result: StandardSchemaV1.Result<unknown>): Validation | Promise<Validation> {
   if (result.issues === undefined) return { ok: true, value: result.value };
   const issues = result.issues;
   const repaired = nilsAsUndefined(value, issues);
@@ -111,8 +106,6 @@ export function describeIssues(issues: readonly StandardSchemaV1.Issue[]): strin
 export function issuesToData(issues: readonly StandardSchemaV1.Issue[]): unknown {
   return issues.slice(0, 20).map((issue) => ({
     message: issue.message,
-    path: (issue.path ?? []).map((p) =>
-      typeof p === 'object' && p !== null ? String((p as { key: PropertyKey }).key) : String(p),
-    ),
+    path: (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null ? String((p as { key: PropertyKey }).key) : String(p))),
   }));
 }

@@ -1,16 +1,7 @@
 import { isChannel } from '../contract/defineChannel.js';
 import { describeIssues, schemaThrew, validate, type Validation } from '../contract/validate.js';
 import { mustRunSchema } from '../contract/wireSchemas.js';
-import type {
-  CallOptions,
-  Channel,
-  EventName,
-  EventPayload,
-  RpcProxy,
-  Schema,
-  StreamOptions,
-  StreamProxy,
-} from '../contract/types.js';
+import type { CallOptions, Channel, EventName, EventPayload, RpcProxy, Schema, StreamOptions, StreamProxy } from '../contract/types.js';
 import { ErrorCode } from '../errors/codes.js';
 import { ProcwireError } from '../errors/ProcwireError.js';
 import { describePeerValue } from '../wire/describe.js';
@@ -87,11 +78,7 @@ export interface Client<C extends Channel<any> = Channel<any>> {
  * Connects a channel client over a link: says hello, checks the server's
  * channel name and version, and resolves once both match.
  */
-export async function createClient<C extends Channel<any>>(
-  channel: C,
-  link: Link,
-  options: ClientOptions = {},
-): Promise<Client<C>> {
+export async function createClient<C extends Channel<any>>(channel: C, link: Link, options: ClientOptions = {}): Promise<Client<C>> {
   if (!isChannel(channel)) {
     link.destroy();
     throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, 'connect: the first argument must come from defineChannel()');
@@ -274,10 +261,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
   private resolveOutput(entry: PendingCall, checked: Validation): void {
     if (checked.ok) return entry.resolve(checked.value);
     entry.reject(
-      new ProcwireError(
-        ErrorCode.INVALID_OUTPUT,
-        `invalid output from ${entry.route.wireName}: ${describeIssues(checked.issues)}`,
-      ),
+      new ProcwireError(ErrorCode.INVALID_OUTPUT, `invalid output from ${entry.route.wireName}: ${describeIssues(checked.issues)}`),
     );
   }
 
@@ -431,8 +415,7 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
       // A link that ended because the server broke the protocol says so (PROTOCOL,
       // FRAME_TOO_LARGE); a transport that knows more about the loss (a worker's
       // exit status) passes its own PEER_GONE.
-      this.ended =
-        cause instanceof ProcwireError ? cause : new ProcwireError(ErrorCode.PEER_GONE, 'the server went away', { cause });
+      this.ended = cause instanceof ProcwireError ? cause : new ProcwireError(ErrorCode.PEER_GONE, 'the server went away', { cause });
       this.failEverything(this.ended);
       this.resolveClosed(this.ended);
     } else {
@@ -456,4 +439,3 @@ class ChannelClient<C extends Channel<any>> implements StreamInlet {
     return this.close();
   }
 }
-

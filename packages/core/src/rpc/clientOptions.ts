@@ -48,18 +48,16 @@ export interface ResolvedClientOptions {
 }
 
 /** Every ClientOptions value checked, with defaults filled in. */
-export function resolveClientOptions(
-  options: {
-    readonly callTimeoutMs?: unknown;
-    readonly handshakeTimeoutMs?: unknown;
-    readonly heartbeatMs?: unknown;
-    readonly maxPendingCalls?: unknown;
-    readonly validate?: unknown;
-    readonly onUnresponsive?: unknown;
-    readonly onResponsive?: unknown;
-    readonly onError?: unknown;
-  },
-): ResolvedClientOptions {
+export function resolveClientOptions(options: {
+  readonly callTimeoutMs?: unknown;
+  readonly handshakeTimeoutMs?: unknown;
+  readonly heartbeatMs?: unknown;
+  readonly maxPendingCalls?: unknown;
+  readonly validate?: unknown;
+  readonly onUnresponsive?: unknown;
+  readonly onResponsive?: unknown;
+  readonly onError?: unknown;
+}): ResolvedClientOptions {
   checkFlag(options.validate, 'validate');
   for (const name of ['onUnresponsive', 'onResponsive', 'onError'] as const) checkCallback(options[name], name);
   return {

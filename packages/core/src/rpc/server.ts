@@ -267,7 +267,9 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
     }
     const what = `event ${name}`;
     const shape = frame.length > this.frameLimits.maxFrameBytes ? undefined : shapeOf(frame);
-    const refusal = shape ? refusalFor(shape, this.frameLimits) : { limit: 'maxFrameBytes' as const, value: this.frameLimits.maxFrameBytes };
+    const refusal = shape
+      ? refusalFor(shape, this.frameLimits)
+      : { limit: 'maxFrameBytes' as const, value: this.frameLimits.maxFrameBytes };
     if (refusal) throw refusalError(refusal, what, frame.length, ErrorCode.INVALID_ARGUMENT);
     let sent = 0;
     for (const connection of this.connections) {
@@ -330,7 +332,6 @@ class ChannelServer<C extends Channel<any>> implements Server<C>, ServerConnecti
   }
 }
 
-
 function checkHandlers(
   channel: Channel<any>,
   routes: Map<string, Route>,
@@ -359,4 +360,3 @@ function checkHandlers(
   // A null-prototype copy: lookups by name can never reach Object.prototype.
   return Object.assign(Object.create(null), table) as Record<string, (input: unknown, ctx: CallContext) => unknown>;
 }
-

@@ -177,7 +177,10 @@ export class ServerConnection {
     const answer =
       error instanceof ProcwireError && error.code === ErrorCode.FRAME_TOO_LARGE
         ? error
-        : new ProcwireError(ErrorCode.PROTOCOL, `the ${message.type === MessageType.REQUEST ? 'request' : 'stream open'} could not be decoded: ${error.message}`);
+        : new ProcwireError(
+            ErrorCode.PROTOCOL,
+            `the ${message.type === MessageType.REQUEST ? 'request' : 'stream open'} could not be decoded: ${error.message}`,
+          );
     if (message.type === MessageType.REQUEST) this.respondError(message.id, answer);
     else this.endStreamEarly(message.id, answer);
   }
@@ -272,7 +275,8 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.respondError(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
-    if (this.busy >= this.host.limits.maxPendingCalls) return this.respondError(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
+    if (this.busy >= this.host.limits.maxPendingCalls)
+      return this.respondError(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.respondError(id, input);
     const ctx = new CallContext(this.link.peer, method);
@@ -390,7 +394,6 @@ export class ServerConnection {
     this.link.copyLent?.();
   }
 
-
   /** The stream's id is free; its slot stays held while its producer still runs. */
   streamFinished(id: number, stream: ServerStream): void {
     if (this.streams.get(id) === stream) {
@@ -421,7 +424,8 @@ export class ServerConnection {
     if (this.calls.has(id) || this.streams.has(id)) {
       return this.endStreamEarly(id, new ProcwireError(ErrorCode.PROTOCOL, `message id ${id} is already in use`));
     }
-    if (this.busy >= this.host.limits.maxPendingCalls) return this.endStreamEarly(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
+    if (this.busy >= this.host.limits.maxPendingCalls)
+      return this.endStreamEarly(id, tooManyPending('this connection', this.host.limits.maxPendingCalls));
     const input = this.inputOf(params);
     if (input instanceof ProcwireError) return this.endStreamEarly(id, input);
     const ctx = new CallContext(this.link.peer, route.wireName);

@@ -21,9 +21,7 @@ export const DEFAULT_MAX_SEND_QUEUE_BYTES = 64 * 1024 * 1024;
  * let in), or a function of what the transport knows about the peer.
  * Checked when the connection arrives, before any of its frames is read.
  */
-export type AllowRule =
-  | { readonly uids?: readonly number[]; readonly gids?: readonly number[] }
-  | ((peer: PeerInfo) => boolean);
+export type AllowRule = { readonly uids?: readonly number[]; readonly gids?: readonly number[] } | ((peer: PeerInfo) => boolean);
 
 export interface ServerLimits {
   readonly maxConnections: number;
@@ -35,12 +33,7 @@ export interface ServerLimits {
 export function resolveServerLimits(options: Partial<ServerLimits>): ServerLimits {
   return Object.freeze({
     maxConnections: checkLimit('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
-    maxConnectionsPerUid: checkLimit(
-      'maxConnectionsPerUid',
-      options.maxConnectionsPerUid ?? DEFAULT_MAX_CONNECTIONS_PER_UID,
-      1,
-      1_000_000,
-    ),
+    maxConnectionsPerUid: checkLimit('maxConnectionsPerUid', options.maxConnectionsPerUid ?? DEFAULT_MAX_CONNECTIONS_PER_UID, 1, 1_000_000),
     maxPendingCalls: checkLimit('maxPendingCalls', options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS, 1, 1_000_000),
     maxSendQueueBytes: checkLimit(
       'maxSendQueueBytes',
@@ -50,7 +43,6 @@ export function resolveServerLimits(options: Partial<ServerLimits>): ServerLimit
     ),
   });
 }
-
 
 /**
  * TOO_MANY_PENDING, the same on both sides: `who` is "this connection"

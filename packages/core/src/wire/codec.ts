@@ -41,12 +41,7 @@ export function encode(value: unknown): Buffer {
  * with the value and the absolute end of its frame; `each` returns false to
  * stop. One pass lets msgpackr's native string extraction serve a whole run.
  */
-export function decodeRun(
-  source: Buffer,
-  start: number,
-  end: number,
-  each: (value: unknown, frameEnd: number) => boolean,
-): void {
+export function decodeRun(source: Buffer, start: number, end: number, each: (value: unknown, frameEnd: number) => boolean): void {
   const run = start === 0 && end === source.length ? source : source.subarray(start, end);
   packr.unpackMultiple(run, (value: unknown, _from?: number, to?: number) => each(value, start + to!));
 }

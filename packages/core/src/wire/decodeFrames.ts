@@ -18,13 +18,7 @@ const RESPLIT_LIMITS = resolveFrameLimits({ maxFrameBytes: HARD_MAX_FRAME_BYTES,
  * the rest of the run is decoded frame by frame so that only the bad frame is
  * lost and reported. An exception thrown by `onMessage` propagates unchanged.
  */
-export function decodeFrames(
-  source: Buffer,
-  start: number,
-  end: number,
-  onMessage: MessageSink,
-  onUndecodable: UndecodableSink,
-): void {
+export function decodeFrames(source: Buffer, start: number, end: number, onMessage: MessageSink, onUndecodable: UndecodableSink): void {
   let decodedTo = start;
   let stopped = false;
   let receiverError: { error: unknown } | undefined;

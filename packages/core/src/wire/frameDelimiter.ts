@@ -415,11 +415,9 @@ export class FrameDelimiter {
 export function checkFrame(frame: Buffer, limits: FrameLimits): void {
   if (frame.length === 0) throw new ProcwireError(ErrorCode.PROTOCOL, 'empty frame');
   if (frame.length > limits.maxFrameBytes) {
-    throw new ProcwireError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `frame of ${frame.length} bytes exceeds maxFrameBytes (${limits.maxFrameBytes})`,
-      { data: { limit: 'maxFrameBytes', value: limits.maxFrameBytes } },
-    );
+    throw new ProcwireError(ErrorCode.FRAME_TOO_LARGE, `frame of ${frame.length} bytes exceeds maxFrameBytes (${limits.maxFrameBytes})`, {
+      data: { limit: 'maxFrameBytes', value: limits.maxFrameBytes },
+    });
   }
   const delimiter = new FrameDelimiter(limits);
   let frames = 0;

@@ -42,10 +42,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** A limit given by the user: an integer in [min, max], else INVALID_ARGUMENT naming it. */
 export function checkLimit(name: string, value: unknown, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
-    throw new ProcwireError(
-      ErrorCode.INVALID_ARGUMENT,
-      `${name} must be an integer between ${min} and ${max} (got ${String(value)})`,
-    );
+    throw new ProcwireError(ErrorCode.INVALID_ARGUMENT, `${name} must be an integer between ${min} and ${max} (got ${String(value)})`);
   }
   return value as number;
 }
@@ -64,7 +61,9 @@ export function announcedLimits(hello: Readonly<Record<string, unknown>>): Frame
   const pick = (name: keyof FrameLimits): number => {
     const value = hello[name];
     const [min, max] = RANGES[name];
-    return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? (value as number) : DEFAULT_FRAME_LIMITS[name];
+    return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+      ? (value as number)
+      : DEFAULT_FRAME_LIMITS[name];
   };
   return Object.freeze({ maxFrameBytes: pick('maxFrameBytes'), maxDepth: pick('maxDepth'), maxElements: pick('maxElements') });
 }
@@ -79,7 +78,11 @@ export function strictestLimits(a: FrameLimits, b: FrameLimits): FrameLimits {
 }
 
 /** The limits a link applies to what it receives; one that names only maxFrameBytes has the default depth and element limits. */
-export function limitsOf(capabilities: { readonly maxFrameBytes: number; readonly maxDepth?: number; readonly maxElements?: number }): FrameLimits {
+export function limitsOf(capabilities: {
+  readonly maxFrameBytes: number;
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+}): FrameLimits {
   return Object.freeze({
     maxFrameBytes: capabilities.maxFrameBytes,
     maxDepth: capabilities.maxDepth ?? DEFAULT_MAX_DEPTH,

@@ -36,7 +36,16 @@ function readUint(b: Uint8Array, p: number, end: number): number | undefined {
   if (p >= end) return undefined;
   const first = b[p]!;
   if (first <= 0x7f) return first;
-  const width = first === 0xcc || first === 0xd0 ? 1 : first === 0xcd || first === 0xd1 ? 2 : first === 0xce || first === 0xd2 ? 4 : first === 0xcf || first === 0xd3 ? 8 : 0;
+  const width =
+    first === 0xcc || first === 0xd0
+      ? 1
+      : first === 0xcd || first === 0xd1
+        ? 2
+        : first === 0xce || first === 0xd2
+          ? 4
+          : first === 0xcf || first === 0xd3
+            ? 8
+            : 0;
   if (width === 0 || p + 1 + width > end) return undefined;
   let value = 0;
   for (let i = 1; i <= width; i++) value = value * 256 + b[p + i]!;

@@ -34,7 +34,18 @@
  *   only give a file a group it is a member of). The pid is not known.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants as fsConstants, fstatSync, lchownSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  lchownSync,
+  lstatSync,
+  openSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,7 +57,16 @@ import { admitHandshake } from '../handshake/admission.js';
 import { HandshakeGate, handshakeLimitRefusal, TRANSPORT_HANDSHAKE_TIMEOUT_MS, type HandshakeSlot } from '../handshake/gate.js';
 import { checkFrameLimits } from '../options.js';
 import { interceptLink } from '../links/interceptLink.js';
-import { checkAccess, describeOwner, objectMode, ownedByAnother, ownUid, removeOnExit, sharedWithMyGroup, unlinkIfOurs } from '../names/ownedNames.js';
+import {
+  checkAccess,
+  describeOwner,
+  objectMode,
+  ownedByAnother,
+  ownUid,
+  removeOnExit,
+  sharedWithMyGroup,
+  unlinkIfOurs,
+} from '../names/ownedNames.js';
 import type { TransportConnectOptions, ListenOptions, Transport } from '../transport.js';
 import { fifoNamedObjects } from './names.js';
 
@@ -69,7 +89,8 @@ function fifoPath(endpoint: Endpoint): string {
   if (!isAbsolute(endpoint.path) || endpoint.path.endsWith('/')) {
     throw invalidEndpoint(endpoint.url, 'expected an absolute path of a FIFO, as in fifo:///run/app/calc');
   }
-  if (Buffer.byteLength(endpoint.path) > MAX_PATH_BYTES) throw invalidEndpoint(endpoint.url, `the path is longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(endpoint.path) > MAX_PATH_BYTES)
+    throw invalidEndpoint(endpoint.url, `the path is longer than ${MAX_PATH_BYTES} bytes`);
   // Every client makes its pair beside the well-known FIFO: those names must fit too.
   const nameBytes = Buffer.byteLength(basename(endpoint.path));
   if (nameBytes + PAIR_SUFFIX_BYTES > MAX_NAME_BYTES) {
@@ -332,7 +353,10 @@ function serverGroup(path: string, waitMs: number): Promise<number | undefined> 
   return connectWithRetry(`fifo://${path}`, waitMs, async () => {
     const info = lstatSync(path); // ENOENT: no server (yet)
     if (!info.isFIFO()) {
-      throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `fifo://${path}: ${path} is not a procwire fifo endpoint (it is ${fileKind(info)}, not a FIFO)`);
+      throw new ProcwireError(
+        ErrorCode.INVALID_ENDPOINT,
+        `fifo://${path}: ${path} is not a procwire fifo endpoint (it is ${fileKind(info)}, not a FIFO)`,
+      );
     }
     try {
       checkFifo(info, path, SHARED_WITH_ME);
@@ -376,16 +400,28 @@ async function openWhenServerReads(path: string, wellKnown: string): Promise<num
     try {
       return openChecked(path, O_WRONLY);
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') throw handshakeLimitRefusal(`fifo://${wellKnown}`, { cause: error, or: "or it would not take this client's pipes (their owner or mode)" });
-      if (errnoCode(error) !== 'ENXIO') {
-        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot connect to fifo://${wellKnown}: opening this client's pipe ${path} failed: ${(error as Error).message}`, {
+      if (errnoCode(error) === 'ENOENT')
+        throw handshakeLimitRefusal(`fifo://${wellKnown}`, {
           cause: error,
+          or: "or it would not take this client's pipes (their owner or mode)",
         });
+      if (errnoCode(error) !== 'ENXIO') {
+        throw new ProcwireError(
+          ErrorCode.CONNECT_FAILED,
+          `cannot connect to fifo://${wellKnown}: opening this client's pipe ${path} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
       if (Date.now() >= deadline) {
-        throw new ProcwireError(ErrorCode.CONNECT_FAILED, `the server at fifo://${wellKnown} did not take the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`, {
-          cause: error,
-        });
+        throw new ProcwireError(
+          ErrorCode.CONNECT_FAILED,
+          `the server at fifo://${wellKnown} did not take the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`,
+          {
+            cause: error,
+          },
+        );
       }
       await sleep(pause);
       pause = Math.min(pause * 2, 50);

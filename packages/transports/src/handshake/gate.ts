@@ -61,9 +61,7 @@ export class HandshakeGate {
     this.open.add(controller);
     const timer = setTimeout(() => {
       this.timedOutCount++;
-      controller.abort(
-        new ProcwireError(ErrorCode.TIMEOUT, `the transport handshake did not finish within ${this.timeoutMs} ms`),
-      );
+      controller.abort(new ProcwireError(ErrorCode.TIMEOUT, `the transport handshake did not finish within ${this.timeoutMs} ms`));
     }, this.timeoutMs);
     timer.unref();
     let released = false;

@@ -92,7 +92,9 @@ export class MessageLink implements Link {
     this.peer = options.peer;
     const { maxFrameBytes, maxDepth, maxElements } = this.limits;
     this.capabilities = { maxFrameBytes, maxDepth, maxElements, preservesBoundaries: true, nativeDuplex: false };
-    options.control.on('close', () => this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the peer of the ${options.mechanism} connection went away`)));
+    options.control.on('close', () =>
+      this.finish(new ProcwireError(ErrorCode.PEER_GONE, `the peer of the ${options.mechanism} connection went away`)),
+    );
     options.control.on('error', () => {});
   }
 
@@ -190,7 +192,7 @@ export class MessageLink implements Link {
     this.outgoing = [];
     this.outgoingBytes = 0;
     const header = 1 + this.options.prefix.length;
-    for (let i = 0; i < frames.length; ) {
+    for (let i = 0; i < frames.length;) {
       let bytes = 0;
       let j = i;
       while (j < frames.length && bytes + frames[j]!.length <= this.room) bytes += frames[j++]!.length;

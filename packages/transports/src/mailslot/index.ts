@@ -46,7 +46,10 @@ const HANDSHAKE_LINE_BYTES = 64;
 
 function slotName(endpoint: Endpoint): string {
   if (endpoint.host !== '.') {
-    throw invalidEndpoint(endpoint.url, `mailslots are served on this machine only: write mailslot://./mailslot/name (not "${endpoint.host}")`);
+    throw invalidEndpoint(
+      endpoint.url,
+      `mailslots are served on this machine only: write mailslot://./mailslot/name (not "${endpoint.host}")`,
+    );
   }
   const name = NAME.exec(endpoint.path)?.[1];
   if (!name) throw invalidEndpoint(endpoint.url, 'expected mailslot://./mailslot/name, a name of letters, digits, ".", "_" or "-"');
@@ -87,9 +90,13 @@ class MailslotSender implements MessageWriter {
 
 function mailslotError(error: unknown, doing: string): ProcwireError {
   const code = (error as NodeJS.ErrnoException).code;
-  return new ProcwireError(code === 'EEXIST' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED, `cannot ${doing}: ${(error as Error).message}`, {
-    cause: error,
-  });
+  return new ProcwireError(
+    code === 'EEXIST' ? ErrorCode.ADDRESS_IN_USE : ErrorCode.LISTEN_FAILED,
+    `cannot ${doing}: ${(error as Error).message}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
@@ -165,31 +172,40 @@ async function connect(endpoint: Endpoint, options: TransportConnectOptions): Pr
       if (message.length >= 1) link?.receive(message[0]!, message.subarray(1));
     });
   } catch (error) {
-    throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot create a reply mailslot for ${url}: ${(error as Error).message}`, { cause: error });
+    throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot create a reply mailslot for ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let socket: Socket | undefined;
   let writer: MailslotWriter | undefined;
   try {
-    socket = await connectWithRetry(url, options.waitMs ?? 0, () =>
-      new Promise<Socket>((resolve, reject) => {
-        const s = createConnection(`\\\\.\\pipe\\${controlPipeName(name)}`);
-        s.once('connect', () => {
-          s.off('error', reject);
-          resolve(s);
-        });
-        s.once('error', reject);
-      }),
+    socket = await connectWithRetry(
+      url,
+      options.waitMs ?? 0,
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = createConnection(`\\\\.\\pipe\\${controlPipeName(name)}`);
+          s.once('connect', () => {
+            s.off('error', reject);
+            resolve(s);
+          });
+          s.once('error', reject);
+        }),
     );
     const control = socket;
     control.on('error', () => {});
     try {
       writer = new Writer(name);
     } catch (error) {
-      throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot open the mailslot of ${url}: ${(error as Error).message}`, { cause: error });
+      throw new ProcwireError(ErrorCode.CONNECT_FAILED, `cannot open the mailslot of ${url}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     control.write(`PWMS/1 ${id.toString('hex')}\n`);
     await new Promise<void>((resolve, reject) => {
-      readFirstLine(control, HANDSHAKE_LINE_BYTES, (line) => (line === ACK ? resolve() : reject(new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly`))));
+      readFirstLine(control, HANDSHAKE_LINE_BYTES, (line) =>
+        line === ACK ? resolve() : reject(new ProcwireError(ErrorCode.PROTOCOL, `${url} answered the connection request wrongly`)),
+      );
       control.once('close', () => reject(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} refused the connection`)));
     });
   } catch (error) {

@@ -154,7 +154,9 @@ function removeLeftQueue(name: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code === 'EACCES') {
-      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `message queue ${name} exists and belongs to another user; not using it`, { cause: error });
+      throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `message queue ${name} exists and belongs to another user; not using it`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -254,9 +256,13 @@ async function listen(endpoint: Endpoint, given: ListenOptions): Promise<LinkAcc
   // acceptor ends with it, so the server closes instead of looking alive.
   const failListening = (error: Error) => {
     if (closing) return;
-    const reason = new ProcwireError(ErrorCode.LISTEN_FAILED, `mq://${name}: reading the server queue failed, so no client can be served: ${error.message}`, {
-      cause: error,
-    });
+    const reason = new ProcwireError(
+      ErrorCode.LISTEN_FAILED,
+      `mq://${name}: reading the server queue failed, so no client can be served: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
     for (const link of links.values()) link.destroy(reason);
     void close().then(() => ended?.(reason));
   };
@@ -325,7 +331,11 @@ function acceptClient(serving: Serving, id: string, socket: Socket, forget: (id:
   }
   const peer: PeerInfo = { transport: 'mq', address: `mq://${name} (client ${id.slice(0, 8)})`, ...credentials };
   let link: MessageLink;
-  const writer = new MqWriter(replyMqd, () => link.onWriterDrain(), (error) => link.destroy(error));
+  const writer = new MqWriter(
+    replyMqd,
+    () => link.onWriterDrain(),
+    (error) => link.destroy(error),
+  );
   try {
     link = new MessageLink({
       mechanism: 'message queue',
@@ -406,7 +416,8 @@ async function connect(endpoint: Endpoint, given: TransportConnectOptions): Prom
         if (answer === ACK) {
           socket.off('data', onData);
           resolve();
-        } else if (!ACK.startsWith(answer)) reject(new ProcwireError(ErrorCode.PROTOCOL, `mq://${name} answered the connection request wrongly`));
+        } else if (!ACK.startsWith(answer))
+          reject(new ProcwireError(ErrorCode.PROTOCOL, `mq://${name} answered the connection request wrongly`));
       });
       const refused = () =>
         reject(handshakeLimitRefusal(`mq://${name}`, { or: "or it could not open this client's reply queue, or it is closing" }));
@@ -429,7 +440,11 @@ async function connect(endpoint: Endpoint, given: TransportConnectOptions): Prom
   const mqdIn = replyMqd;
   const mqdOut = serverMqd;
   let link: MessageLink;
-  const writer = new MqWriter(mqdOut, () => link.onWriterDrain(), (error) => link.destroy(error));
+  const writer = new MqWriter(
+    mqdOut,
+    () => link.onWriterDrain(),
+    (error) => link.destroy(error),
+  );
   const reader = new MqReader(
     mqdIn,
     native.mqGetAttr(mqdIn).messageSize,

@@ -48,7 +48,11 @@ function pipeAddress(endpoint: Endpoint): PipeAddress {
 }
 
 function linkFor(socket: Socket, address: PipeAddress, options: ListenOptions | TransportConnectOptions): Link {
-  return createStreamLink(socket, socket, { peer: { transport: 'npipe', address: address.url }, limits: options.limits, nativeDuplex: true });
+  return createStreamLink(socket, socket, {
+    peer: { transport: 'npipe', address: address.url },
+    limits: options.limits,
+    nativeDuplex: true,
+  });
 }
 
 async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkAcceptor> {
@@ -71,15 +75,18 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
 
 function connect(endpoint: Endpoint, options: TransportConnectOptions): Promise<Link> {
   const address = pipeAddress(endpoint);
-  return connectWithRetry(address.url, options.waitMs ?? 0, () =>
-    new Promise<Link>((resolve, reject) => {
-      const socket = createConnection(address.path);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(linkFor(socket, address, options));
-      });
-      socket.once('error', reject);
-    }),
+  return connectWithRetry(
+    address.url,
+    options.waitMs ?? 0,
+    () =>
+      new Promise<Link>((resolve, reject) => {
+        const socket = createConnection(address.path);
+        socket.once('connect', () => {
+          socket.off('error', reject);
+          resolve(linkFor(socket, address, options));
+        });
+        socket.once('error', reject);
+      }),
   );
 }
 

@@ -82,7 +82,8 @@ function inheritedFds(endpoint: Endpoint): [number, number] {
     } catch {
       // reported below
     }
-    if (!isFifo) throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url} needs inherited pipes: descriptor ${fd} is not a pipe`);
+    if (!isFifo)
+      throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url} needs inherited pipes: descriptor ${fd} is not a pipe`);
   }
   delete process.env[PIPE_FDS_ENV];
   return [fds[0]!, fds[1]!];

@@ -100,7 +100,8 @@ function parse(endpoint: Endpoint): ShmEndpoint {
   let ringBytes = DEFAULT_RING_BYTES;
   for (const [key, value] of endpoint.searchParams) {
     if (key === 'wait') {
-      if (value !== 'spin' && value !== 'sleep' && value !== 'auto') throw invalidEndpoint(endpoint.url, 'wait= must be spin, sleep or auto');
+      if (value !== 'spin' && value !== 'sleep' && value !== 'auto')
+        throw invalidEndpoint(endpoint.url, 'wait= must be spin, sleep or auto');
       wait = value;
     } else if (key === 'spinMicros') {
       spinMicros = integerOption(endpoint.url, key, value, 0, MAX_SPIN_MICROS);
@@ -189,7 +190,8 @@ function seqpacketAnswers(path: string): boolean {
 }
 
 function removeIfStale(path: string): void {
-  if (!lstatSync(path).isSocket()) throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} exists and is not a socket; not replacing it`);
+  if (!lstatSync(path).isSocket())
+    throw new ProcwireError(ErrorCode.ADDRESS_IN_USE, `${path} exists and is not a socket; not replacing it`);
   let probe: number;
   try {
     probe = native.seqpacketConnect(path);
@@ -426,7 +428,13 @@ function receiveOffer(fd: number, url: string): Promise<{ text: string; fds: num
       done(undefined, { text: buffer.toString('latin1', 0, message.bytes), fds: message.fds });
     });
     const timer = setTimeout(
-      () => done(new ProcwireError(ErrorCode.CONNECT_FAILED, `${url} did not answer the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`)),
+      () =>
+        done(
+          new ProcwireError(
+            ErrorCode.CONNECT_FAILED,
+            `${url} did not answer the connection request within ${TRANSPORT_HANDSHAKE_TIMEOUT_MS} ms`,
+          ),
+        ),
       TRANSPORT_HANDSHAKE_TIMEOUT_MS,
     );
     function done(error?: Error, result?: { text: string; fds: number[] }) {
@@ -494,5 +502,6 @@ export const shmTransport: Transport = {
     const query = endpoint.searchParams.toString();
     return listenWindows(shm, `shm:///${shm.name}${query ? `?${query}` : ''}`, options);
   },
-  connect: (endpoint, options) => (process.platform === 'win32' ? connectWindows(parse(endpoint), `shm:///${parse(endpoint).name}`, options) : connect(endpoint, options)),
+  connect: (endpoint, options) =>
+    process.platform === 'win32' ? connectWindows(parse(endpoint), `shm:///${parse(endpoint).name}`, options) : connect(endpoint, options),
 };

@@ -41,7 +41,8 @@ export const shmNamedObjects: NamedObjects = {
     if (!name) throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url}: expected shm:///name`);
     const found: NamedObject[] = [];
     for (const path of [rendezvousPath(name), groupRendezvousPath(name)]) {
-      if (isType(path, (s) => s.isSocket())) found.push({ kind: 'rendezvous-socket', name: path, state: seqpacketAnswers(path) ? 'live' : 'stale' });
+      if (isType(path, (s) => s.isSocket()))
+        found.push({ kind: 'rendezvous-socket', name: path, state: seqpacketAnswers(path) ? 'live' : 'stale' });
     }
     return found;
   },

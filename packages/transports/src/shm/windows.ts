@@ -94,15 +94,18 @@ export async function listenWindows(shm: WindowsShmEndpoint, url: string, option
 
 export async function connectWindows(shm: WindowsShmEndpoint, url: string, options: TransportConnectOptions): Promise<Link> {
   const limits = checkFrameLimits(options.limits);
-  const socket = await connectWithRetry(url, options.waitMs ?? 0, () =>
-    new Promise<Socket>((resolve, reject) => {
-      const s = createConnection(`\\\\.\\pipe\\${pipeName(shm.name)}`);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    }),
+  const socket = await connectWithRetry(
+    url,
+    options.waitMs ?? 0,
+    () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = createConnection(`\\\\.\\pipe\\${pipeName(shm.name)}`);
+        s.once('connect', () => {
+          s.off('error', reject);
+          resolve(s);
+        });
+        s.once('error', reject);
+      }),
   );
   socket.on('error', () => {});
   try {

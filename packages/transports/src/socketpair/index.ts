@@ -42,7 +42,10 @@ function inheritedSocket(endpoint: Endpoint): Socket {
     // fall through to the error below
   }
   if (!isSocket) {
-    throw new ProcwireError(ErrorCode.INVALID_ENDPOINT, `${endpoint.url} needs an inherited socket: descriptor ${fd} is not an inherited socket`);
+    throw new ProcwireError(
+      ErrorCode.INVALID_ENDPOINT,
+      `${endpoint.url} needs an inherited socket: descriptor ${fd} is not an inherited socket`,
+    );
   }
   // One server per inherited descriptor; a grandchild must not reuse it.
   delete process.env[SOCKETPAIR_FD_ENV];
@@ -53,7 +56,12 @@ async function listen(endpoint: Endpoint, options: ListenOptions): Promise<LinkA
   const socket = inheritedSocket(endpoint);
   return inheritedLinkAcceptor(
     'socketpair:',
-    () => createStreamLink(socket, socket, { peer: { transport: 'socketpair', pid: process.ppid }, limits: options.limits, nativeDuplex: true }),
+    () =>
+      createStreamLink(socket, socket, {
+        peer: { transport: 'socketpair', pid: process.ppid },
+        limits: options.limits,
+        nativeDuplex: true,
+      }),
     () => socket.destroy(),
   );
 }

@@ -29,7 +29,8 @@ export const TEMPORARY_BIND_NAME = '.procwire-XXXXXX/s';
  */
 export function socketPathProblem(path: string, use: 'listen' | 'connect'): string | undefined {
   const bytes = Buffer.byteLength(path);
-  if (bytes > MAX_UNIX_PATH_BYTES) return `${path} is ${bytes} bytes, longer than the ${MAX_UNIX_PATH_BYTES} bytes a Unix socket address holds`;
+  if (bytes > MAX_UNIX_PATH_BYTES)
+    return `${path} is ${bytes} bytes, longer than the ${MAX_UNIX_PATH_BYTES} bytes a Unix socket address holds`;
   if (use === 'listen' && bindPathBytes(path) > MAX_UNIX_PATH_BYTES) {
     return (
       `the directory is too long: the socket is first bound at ${join(dirname(path), TEMPORARY_BIND_NAME)} (${bindPathBytes(path)} bytes), ` +

@@ -82,20 +82,23 @@ export function socketAcceptor(
 
 /** Connects (retrying while nobody listens, up to `waitMs`) and makes the link of the connected socket. */
 export function connectSocket(url: string, where: NetAddress, waitMs: number, linkOf: (socket: Socket) => Link): Promise<Link> {
-  return connectWithRetry(url, waitMs, () =>
-    new Promise<Link>((resolve, reject) => {
-      const socket = createConnection(where as never);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        try {
-          resolve(linkOf(socket));
-        } catch (error) {
-          // Thrown in a socket callback it would end the process; the socket must not stay open either.
-          socket.destroy();
-          reject(error);
-        }
-      });
-      socket.once('error', reject);
-    }),
+  return connectWithRetry(
+    url,
+    waitMs,
+    () =>
+      new Promise<Link>((resolve, reject) => {
+        const socket = createConnection(where as never);
+        socket.once('connect', () => {
+          socket.off('error', reject);
+          try {
+            resolve(linkOf(socket));
+          } catch (error) {
+            // Thrown in a socket callback it would end the process; the socket must not stay open either.
+            socket.destroy();
+            reject(error);
+          }
+        });
+        socket.once('error', reject);
+      }),
   );
 }

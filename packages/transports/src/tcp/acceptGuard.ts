@@ -130,10 +130,16 @@ export async function guardTcpAccept(
       // node:tls refuses a client certificate by closing (ECONNRESET here); the reason is in authorizationError.
       if (!socket.authorizationError && code === 'ECONNRESET') return abandon(pending);
       if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
-        return report(pending, new ProcwireError(ErrorCode.TIMEOUT, `${pending.peer.address}: the TLS handshake did not finish in time; closed`));
+        return report(
+          pending,
+          new ProcwireError(ErrorCode.TIMEOUT, `${pending.peer.address}: the TLS handshake did not finish in time; closed`),
+        );
       }
       const why = socket.authorizationError ? `its certificate was refused (${String(socket.authorizationError)})` : tlsReason(error);
-      report(pending, new ProcwireError(ErrorCode.ACCESS_DENIED, `${pending.peer.address} failed the TLS handshake: ${why}`, { cause: error }));
+      report(
+        pending,
+        new ProcwireError(ErrorCode.ACCESS_DENIED, `${pending.peer.address} failed the TLS handshake: ${why}`, { cause: error }),
+      );
     });
   }
 

@@ -49,7 +49,9 @@ export async function connectTcpGuarded(
       timer.unref();
     };
     try {
-      const socket = plan ? await connectTls(host, port, plan, where, deadline.signal, startDeadline) : await connectPlain(host, port, startDeadline);
+      const socket = plan
+        ? await connectTls(host, port, plan, where, deadline.signal, startDeadline)
+        : await connectPlain(host, port, startDeadline);
       try {
         if (secret) await proveSecret(socket, secret, where, deadline.signal, proveOptions(where, plan));
       } catch (error) {

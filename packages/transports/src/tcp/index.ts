@@ -66,7 +66,8 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
 
 function connect(address: Address, options: TransportConnectOptions): Promise<Link> {
   const url = describe(address);
-  if (needsTcpGuard(options)) return connectTcpGuarded(address.host, address.port, url, options, (socket) => linkFor(socket, address, options));
+  if (needsTcpGuard(options))
+    return connectTcpGuarded(address.host, address.port, url, options, (socket) => linkFor(socket, address, options));
   return connectSocket(url, { host: address.host, port: address.port }, options.waitMs ?? 0, (socket) =>
     explainSecretOrTlsServer(linkFor(socket, address, options), socket, url),
   );

@@ -88,7 +88,13 @@ export interface ProveOptions {
  * secret), PROTOCOL (the endpoint speaks something else), TIMEOUT (signal),
  * or the socket's own error (`translate` may turn it into a clearer one).
  */
-export async function proveSecret(socket: Duplex, secret: Buffer, where: string, signal: AbortSignal, options: ProveOptions = {}): Promise<void> {
+export async function proveSecret(
+  socket: Duplex,
+  secret: Buffer,
+  where: string,
+  signal: AbortSignal,
+  options: ProveOptions = {},
+): Promise<void> {
   const clientHello = secretHello(CLIENT_MAGIC);
   const reader = new HandshakeReader(socket, signal);
   let stage: 'hello' | 'proof' = 'hello';
@@ -97,7 +103,10 @@ export async function proveSecret(socket: Duplex, secret: Buffer, where: string,
     const serverHello = await reader.read(HELLO_BYTES, beginsHello(SERVER_MAGIC));
     const version = serverHello[SERVER_MAGIC.length];
     if (version !== SECRET_VERSION) {
-      throw new ProcwireError(ErrorCode.PROTOCOL, `${where} uses shared-secret exchange version ${version}; this client speaks ${SECRET_VERSION}`);
+      throw new ProcwireError(
+        ErrorCode.PROTOCOL,
+        `${where} uses shared-secret exchange version ${version}; this client speaks ${SECRET_VERSION}`,
+      );
     }
     socket.write(secretProof('client', secret, clientHello, serverHello));
     stage = 'proof';
@@ -112,13 +121,7 @@ export async function proveSecret(socket: Duplex, secret: Buffer, where: string,
   }
 }
 
-function clientFailure(
-  error: unknown,
-  where: string,
-  stage: 'hello' | 'proof',
-  signal: AbortSignal,
-  options: ProveOptions,
-): Error {
+function clientFailure(error: unknown, where: string, stage: 'hello' | 'proof', signal: AbortSignal, options: ProveOptions): Error {
   if (error instanceof ProcwireError) return error;
   if (signal.aborted) return signal.reason as Error;
   if (error instanceof HandshakeMismatch) {

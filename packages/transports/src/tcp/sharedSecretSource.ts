@@ -46,7 +46,9 @@ export async function loadSharedSecret(source: SharedSecret | undefined): Promis
   }
   if (bytes.length === 0) throw refuse(`the ${origin} is empty`);
   if (bytes.length < MIN_SECRET_BYTES) {
-    throw refuse(`the ${origin} holds ${bytes.length} bytes; a shared secret needs at least ${MIN_SECRET_BYTES} (e.g. openssl rand -hex 32)`);
+    throw refuse(
+      `the ${origin} holds ${bytes.length} bytes; a shared secret needs at least ${MIN_SECRET_BYTES} (e.g. openssl rand -hex 32)`,
+    );
   }
   return bytes;
 }
@@ -79,7 +81,9 @@ async function readSecretFile(path: unknown): Promise<Buffer> {
       throw refuse(`the secret file ${path} (mode ${mode}) belongs to uid ${info.uid}, not to this process's uid ${uid}; refusing it`);
     }
     if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-      throw refuse(`the secret file ${path} has mode ${mode}: its group or others may use it; make it readable by its owner only (chmod 600 ${path})`);
+      throw refuse(
+        `the secret file ${path} has mode ${mode}: its group or others may use it; make it readable by its owner only (chmod 600 ${path})`,
+      );
     }
     if (info.size > MAX_SECRET_FILE_BYTES) throw refuse(`the secret file ${path} holds ${info.size} bytes; is it the right file?`);
     return await handle.readFile();

@@ -178,7 +178,9 @@ export function tlsFailure(error: Error, where: string, plan: Pick<TlsClientPlan
       : plan.presentsCertificate && /CERTIFICATE|UNKNOWN_CA|BAD_CERT/.test(code)
         ? ': it did not accept our client certificate'
         : '';
-    return new ProcwireError(ErrorCode.ACCESS_DENIED, `${where} refused the TLS connection${hint} (${opensslReason(error)}, ${code})`, { cause: error });
+    return new ProcwireError(ErrorCode.ACCESS_DENIED, `${where} refused the TLS connection${hint} (${opensslReason(error)}, ${code})`, {
+      cause: error,
+    });
   }
   if (code.startsWith('ERR_SSL_')) {
     return new ProcwireError(

@@ -52,7 +52,8 @@ function unixAddress(endpoint: Endpoint, use: 'listen' | 'connect'): Address {
   if (path.startsWith('@')) {
     if (process.platform !== 'linux') throw invalidEndpoint(endpoint.url, 'abstract socket names (unix:@name) exist only on Linux');
     if (path.length < 2) throw invalidEndpoint(endpoint.url, 'the abstract name is empty');
-    if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) throw invalidEndpoint(endpoint.url, `the name is longer than ${MAX_UNIX_PATH_BYTES} bytes`);
+    if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES)
+      throw invalidEndpoint(endpoint.url, `the name is longer than ${MAX_UNIX_PATH_BYTES} bytes`);
     return { kind: 'abstract', name: path.slice(1) };
   }
   if (!isAbsolute(path)) throw invalidEndpoint(endpoint.url, 'expected an absolute path, as in unix:///run/app/calc.sock');
@@ -69,7 +70,12 @@ function describe(address: Address): string {
   return address.kind === 'file' ? `unix://${address.path}` : `unix:@${address.name}`;
 }
 
-function linkFor(socket: Socket, address: Address, options: ListenOptions | TransportConnectOptions, credentials: PeerCredentials | undefined): Link {
+function linkFor(
+  socket: Socket,
+  address: Address,
+  options: ListenOptions | TransportConnectOptions,
+  credentials: PeerCredentials | undefined,
+): Link {
   const peer: PeerInfo = { transport: 'unix', address: describe(address), ...credentials };
   return socketLink(socket, peer, options.limits);
 }
@@ -100,7 +106,9 @@ function requirePeerChecks(address: Address): void {
 
 function abstractRefusal(address: Address, access: AccessMode, credentials: PeerCredentials | undefined): ProcwireError {
   const uid = process.getuid?.() ?? 0;
-  const who = credentials ? `pid ${credentials.pid}, ${describeOwner(credentials.uid)}, gid ${credentials.gid}` : 'a peer the kernel could not name';
+  const who = credentials
+    ? `pid ${credentials.pid}, ${describeOwner(credentials.uid)}, gid ${credentials.gid}`
+    : 'a peer the kernel could not name';
   const users = uid === 0 ? describeOwner(0) : `${describeOwner(uid)} and root`;
   const admitted = access === 'group' ? `${users}, and peers of gid ${process.getegid?.()}` : users;
   return new ProcwireError(
@@ -121,7 +129,11 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
       if (!abstractAdmits(credentials, access)) {
         // Closed before a byte of it is read.
         socket.destroy();
-        options.onRefused?.(abstractRefusal(address, access, credentials), { transport: 'unix', address: describe(address), ...credentials });
+        options.onRefused?.(abstractRefusal(address, access, credentials), {
+          transport: 'unix',
+          address: describe(address),
+          ...credentials,
+        });
         return;
       }
     }
@@ -139,13 +151,21 @@ async function listen(address: Address, options: ListenOptions): Promise<LinkAcc
   }
   const file = ownFile;
   const removeFile = file ? removeOnExit(() => unlinkIfOurs(file.path, file.ino)) : () => {};
-  return socketAcceptor(describe(address), server, connections, (socket) => linkFor(socket, address, options, peerCredentialsOf(socket)), removeFile);
+  return socketAcceptor(
+    describe(address),
+    server,
+    connections,
+    (socket) => linkFor(socket, address, options, peerCredentialsOf(socket)),
+    removeFile,
+  );
 }
 
 function connect(address: Address, options: TransportConnectOptions): Promise<Link> {
   rejectTcpOnlyOptions('unix', options);
   // A client's link names the server process the same way.
-  return connectSocket(describe(address), netPath(address), options.waitMs ?? 0, (socket) => linkFor(socket, address, options, peerCredentialsOf(socket)));
+  return connectSocket(describe(address), netPath(address), options.waitMs ?? 0, (socket) =>
+    linkFor(socket, address, options, peerCredentialsOf(socket)),
+  );
 }
 
 // Limits are checked before anything is opened: a link made later in a socket callback must not throw.
