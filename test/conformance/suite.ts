@@ -7,7 +7,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineChannel, ErrorCode, ProcwireError, type Client } from 'procwire';
-import { decode, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS, encode, MessageType, resolveEndpoint } from 'procwire/link';
+import {
+  checkFrame,
+  decode,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_PENDING_CALLS,
+  encode,
+  MessageType,
+  resolveEndpoint,
+  resolveFrameLimits,
+} from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { watchLoopLag } from '../helpers/loopLag.js';
 import { FIXTURE_EXEC_ARGV, fixturePath } from '../helpers/processes.js';
@@ -424,32 +433,51 @@ export function conformanceSuite(kind: EndpointKind): void {
           const raw = await transport.connect(endpoint, {});
           // Answers to the bad frame itself (when its msgid can still be read, PROTOCOL.md 2.4).
           const dropped: unknown[][] = [];
-          const outcome = new Promise<'closed' | unknown[]>((resolve) =>
-            raw.start({
-              frames: (source, start, end) => {
-                const message = decode(source, start, end) as unknown[];
-                if (message[1] === 7) resolve(message);
-                else dropped.push(message);
-              },
-              drain() {},
-              close: () => resolve('closed'),
-            }),
-          );
-          raw.send(garbage);
-          // A message link may pack frames of one tick into one message, and the
-          // unit it can isolate is the message: send the good one in a later tick.
-          await new Promise((resolve) => setImmediate(resolve));
-          raw.send(goodRequest);
-          if (raw.capabilities.preservesBoundaries) {
-            // Each message starts clean: the bad frame is dropped, the next one served.
-            expect(await outcome).toEqual([MessageType.RESPONSE, 7, null, 3]);
-            // A bad frame whose msgid can be read is answered with a typed error, not left unanswered.
-            for (const answer of dropped)
-              expect(answer).toEqual([MessageType.RESPONSE, 1, expect.stringMatching(/^(FRAME_TOO_LARGE|PROTOCOL): /), null]);
+          let settle: (outcome: 'closed' | unknown[] | string) => void = () => {};
+          const outcome = new Promise<'closed' | unknown[] | string>((resolve) => {
+            settle = resolve;
+            // Bounded, so a lost answer fails here and says so instead of running into the test timeout.
+            setTimeout(
+              () => resolve(`no answer to the good request and no close within 10 s (answers seen: ${JSON.stringify(dropped)})`),
+              10_000,
+            ).unref();
+          });
+          raw.start({
+            frames: (source, start, end) => {
+              // A message link passes one frame per call (LinkEvents.frames): a
+              // second frame in the call would be lost to a one-frame receiver.
+              if (raw.capabilities.preservesBoundaries) {
+                try {
+                  checkFrame(source.subarray(start, end), resolveFrameLimits(raw.capabilities));
+                } catch (error) {
+                  return settle(`a message link passed more than one frame in a call: ${(error as Error).message}`);
+                }
+              }
+              const message = decode(source, start, end) as unknown[];
+              if (message[1] === 7) settle(message);
+              else dropped.push(message);
+            },
+            drain() {},
+            close: () => settle('closed'),
+          });
+          try {
+            raw.send(garbage);
+            // A message link may pack frames of one tick into one message, and the
+            // unit it can isolate is the message: send the good one in a later tick.
+            await new Promise((resolve) => setImmediate(resolve));
+            raw.send(goodRequest);
+            if (raw.capabilities.preservesBoundaries) {
+              // Each message starts clean: the bad frame is dropped, the next one served.
+              expect(await outcome).toEqual([MessageType.RESPONSE, 7, null, 3]);
+              // A bad frame whose msgid can be read is answered with a typed error, not left unanswered.
+              for (const answer of dropped)
+                expect(answer).toEqual([MessageType.RESPONSE, 1, expect.stringMatching(/^(FRAME_TOO_LARGE|PROTOCOL): /), null]);
+            } else {
+              // A byte stream cannot be resynchronised: the server hangs up.
+              expect(await outcome).toBe('closed');
+            }
+          } finally {
             raw.destroy();
-          } else {
-            // A byte stream cannot be resynchronised: the server hangs up.
-            expect(await outcome).toBe('closed');
           }
         }
         expect(await client.rpc.add({ a: 20, b: 22 })).toBe(42);

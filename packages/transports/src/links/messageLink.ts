@@ -33,7 +33,7 @@ export interface MessageWriter {
  */
 const CHUNK_MORE = 0;
 const CHUNK_LAST = 1;
-const WHOLE_FRAMES = 2;
+export const WHOLE_FRAMES = 2;
 
 const RESOLVED = Promise.resolve();
 
@@ -217,7 +217,12 @@ export class MessageLink implements Link {
     }
   }
 
-  /** A message of whole frames: each is checked and delivered; a bad one drops the rest of that message. */
+  /**
+   * A message of whole frames: each is checked and delivered on its own (a
+   * message link passes one frame per `frames` call, as LinkEvents says: a
+   * receiver that decodes one message per call must not lose the others);
+   * a bad one drops the rest of that message.
+   */
   private receiveWholeFrames(payload: Buffer): void {
     if (this.pieces.length > 0) {
       this.pieces = [];
@@ -227,16 +232,22 @@ export class MessageLink implements Link {
     // The receive buffer is reused for the next message: keep a copy.
     const copy = Buffer.from(payload);
     const delimiter = new FrameDelimiter(this.limits);
-    let delivered = 0;
+    const frames: Buffer[] = [];
+    let violation: Error | undefined;
     try {
-      delimiter.pushRuns(copy, (source, start, end) => {
-        delivered = end;
-        this.events?.frames(source, start, end);
-      });
+      // The frames before a violation are still found, and delivered.
+      delimiter.push(copy, (frame) => frames.push(frame));
       if (!delimiter.idle) throw new ProcwireError(ErrorCode.PROTOCOL, 'a message of whole frames ends inside a frame');
     } catch (error) {
-      this.afterBadFrame(copy.subarray(delivered), error as Error);
+      violation = error as Error;
     }
+    let delivered = 0;
+    for (const frame of frames) {
+      if (this.ended) return;
+      delivered += frame.length;
+      this.events?.frames(frame, 0, frame.length);
+    }
+    if (violation && !this.ended) this.afterBadFrame(copy.subarray(delivered), violation);
   }
 
   /**
