@@ -12,6 +12,7 @@ import { connect, ErrorCode, type ProcwireError, spawn, type Client } from 'proc
 import { decode, DEFAULT_FRAME_LIMITS, encode, FrameDelimiter, MessageType, resolveEndpoint } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
 import { makeShape } from '../fixtures/shapes.js';
+import { drainStream } from '../helpers/errors.js';
 import { FIXTURE_EXEC_ARGV, fixturePath, startServerProcess, type ServerProcess } from '../helpers/processes.js';
 import { endpointKinds, type Peer } from './endpoints.js';
 
@@ -22,16 +23,6 @@ const UNDECODABLE = Buffer.from([0x81, 0x91, 0x01, 0x02]);
 function withUndecodable(type: number, id: number, ...rest: unknown[]): Buffer {
   const head = encode([type, id, ...rest, null]);
   return Buffer.concat([head.subarray(0, head.length - 1), UNDECODABLE]);
-}
-
-async function drain(stream: AsyncIterable<unknown>): Promise<{ items: unknown[]; error?: ProcwireError }> {
-  const items: unknown[] = [];
-  try {
-    for await (const item of stream) items.push(item);
-    return { items };
-  } catch (error) {
-    return { items, error: error as ProcwireError };
-  }
 }
 
 for (const kind of endpointKinds) {
@@ -66,12 +57,12 @@ for (const kind of endpointKinds) {
 
     it('an undecodable stream item ends its stream with PROTOCOL and stops the producer; so does an undecodable end', async () => {
       const cancelled = new Promise<number>((resolve) => client.once('tick', ({ n }) => resolve(n)));
-      const count = await drain(client.stream.count({ to: 3 }, { signal: AbortSignal.timeout(5000) }));
+      const count = await drainStream(client.stream.count({ to: 3 }, { signal: AbortSignal.timeout(5000) }));
       expect(count.items).toEqual([0]);
       expect(count.error?.code).toBe(ErrorCode.PROTOCOL);
       // The server heard the CANCEL for that stream.
       expect(typeof (await cancelled)).toBe('number');
-      const failing = await drain(client.stream.failAfter({ n: 1 }, { signal: AbortSignal.timeout(5000) }));
+      const failing = await drainStream(client.stream.failAfter({ n: 1 }, { signal: AbortSignal.timeout(5000) }));
       expect(failing.items).toEqual([0]);
       expect(failing.error?.code).toBe(ErrorCode.PROTOCOL);
       expect(await client.rpc.add({ a: 2, b: 2 })).toBe(4);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, ProcwireError, type Client } from 'procwire';
 import { calc } from '../fixtures/calc.js';
 import { makeShape } from '../fixtures/shapes.js';
+import { drainStream } from '../helpers/errors.js';
 import { endpointKinds, type Peer } from './endpoints.js';
 
 async function failure(promise: Promise<unknown>): Promise<ProcwireError> {
@@ -19,17 +20,6 @@ async function failure(promise: Promise<unknown>): Promise<ProcwireError> {
     return error as ProcwireError;
   }
   throw new Error('expected a failure');
-}
-
-/** Reads a stream to its end: the items, and the error it ended with. */
-async function drain(stream: AsyncIterable<unknown>): Promise<{ items: unknown[]; error?: ProcwireError }> {
-  const items: unknown[] = [];
-  try {
-    for await (const item of stream) items.push(item);
-    return { items };
-  } catch (error) {
-    return { items, error: error as ProcwireError };
-  }
 }
 
 /** Limits of the second client, announced in its hello. */
@@ -58,7 +48,7 @@ for (const kind of endpointKinds) {
       expect([wide.code, wide.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxElements', value: 100_000 }]);
       const deep = await failure(client.rpc.echo(makeShape('deep', 70), SOON));
       expect([deep.code, deep.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: 64 }]);
-      const open = await drain(
+      const open = await drainStream(
         client.stream.count({ to: 3, extra: makeShape('deep', 70) } as never, { signal: AbortSignal.timeout(5000) }),
       );
       expect([open.error?.code, open.error?.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: 64 }]);
@@ -73,7 +63,7 @@ for (const kind of endpointKinds) {
       expect([deep.code, deep.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: LOW.maxDepth }]);
       const wide = await failure(low.rpc.shape({ kind: 'wide', size: 2000 }, SOON));
       expect([wide.code, wide.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxElements', value: LOW.maxElements }]);
-      const stream = await drain(low.stream.shapes({ kind: 'deep', size: 20, after: 2 }, { signal: AbortSignal.timeout(5000) }));
+      const stream = await drainStream(low.stream.shapes({ kind: 'deep', size: 20, after: 2 }, { signal: AbortSignal.timeout(5000) }));
       expect(stream.items).toEqual([0, 1]);
       expect([stream.error?.code, stream.error?.data]).toEqual([ErrorCode.FRAME_TOO_LARGE, { limit: 'maxDepth', value: LOW.maxDepth }]);
 
@@ -101,10 +91,10 @@ for (const kind of endpointKinds) {
     it('a Map keyed by an object is refused where it is encoded, never lost on the way', async () => {
       const map = makeShape('badMap', 1);
       expect((await failure(client.rpc.echo(map, SOON))).code).toBe(ErrorCode.INVALID_ARGUMENT);
-      const open = await drain(client.stream.count({ to: 3, map } as never, { signal: AbortSignal.timeout(5000) }));
+      const open = await drainStream(client.stream.count({ to: 3, map } as never, { signal: AbortSignal.timeout(5000) }));
       expect(open.error?.code).toBe(ErrorCode.INVALID_ARGUMENT);
       expect((await failure(client.rpc.shape({ kind: 'badMap', size: 1 }, SOON))).code).toBe(ErrorCode.HANDLER_ERROR);
-      const stream = await drain(client.stream.shapes({ kind: 'badMap', size: 1, after: 2 }, { signal: AbortSignal.timeout(5000) }));
+      const stream = await drainStream(client.stream.shapes({ kind: 'badMap', size: 1, after: 2 }, { signal: AbortSignal.timeout(5000) }));
       expect(stream.items).toEqual([0, 1]);
       expect(stream.error?.code).toBe(ErrorCode.HANDLER_ERROR);
       expect(await client.rpc.emitShape({ kind: 'badMap', size: 1 })).toEqual({ sent: 0, code: ErrorCode.INVALID_ARGUMENT });

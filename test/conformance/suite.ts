@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineChannel, ErrorCode, ProcwireError, type Client } from 'procwire';
+import { defineChannel, ErrorCode, type ProcwireError, type Client } from 'procwire';
 import {
   checkFrame,
   decode,
@@ -18,28 +18,10 @@ import {
   resolveFrameLimits,
 } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
+import { rejection } from '../helpers/errors.js';
 import { watchLoopLag } from '../helpers/loopLag.js';
 import { FIXTURE_EXEC_ARGV, fixturePath } from '../helpers/processes.js';
 import type { EndpointKind, Peer } from './endpoints.js';
-
-async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProcwireError);
-    return error as ProcwireError;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-/** Waits for `check` to hold, polling; fails after `ms`. */
-async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 /** Whether `bytes` is `size` bytes, every one of them `value`. */
 function filledWith(bytes: Uint8Array, size: number, value: number): boolean {
@@ -223,7 +205,7 @@ export function conformanceSuite(kind: EndpointKind): void {
       await expect(thrown.throw!(new Error('stop'))).rejects.toThrow('stop');
       expect(await Promise.all(waiting)).toEqual(Array.from({ length: 2 }, () => ({ done: true, value: undefined })));
       // Both producers were stopped.
-      await until(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2);
+      expect(await eventually(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2)).toBe(true);
     });
 
     it('ends a stream with TIMEOUT after idleTimeoutMs of silence or timeoutMs in all, and stops its producer', async () => {
@@ -244,7 +226,7 @@ export function conformanceSuite(kind: EndpointKind): void {
       );
       expect([wholeError.code, wholeError.message]).toEqual([ErrorCode.TIMEOUT, 'calc.drip did not end within timeoutMs (500 ms)']);
       expect(items.length).toBeLessThan(100_000);
-      await until(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2);
+      expect(await eventually(async () => (await client.rpc.stats()).cancelled === before.cancelled + 2)).toBe(true);
       expect(() => client.stream.count({ to: 1 }, { idleTimeoutMs: -1 })).toThrow(/idleTimeoutMs/);
     });
 
@@ -326,7 +308,7 @@ export function conformanceSuite(kind: EndpointKind): void {
         const ticks: number[] = [];
         other.on('tick', ({ n }) => ticks.push(n));
         for (const n of [1, 2, 3]) await other.rpc.emitTick({ n });
-        await until(async () => ticks.length === 2 && reported.length === 1);
+        expect(await eventually(async () => ticks.length === 2 && reported.length === 1)).toBe(true);
         expect(ticks).toEqual([1, 3]);
         expect([reported[0]!.code, (reported[0]!.cause as Error).message]).toEqual([ErrorCode.INVALID_OUTPUT, 'schema boom']);
         expect(reported[0]!.message).toMatch(/calc\.tick/);

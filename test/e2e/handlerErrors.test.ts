@@ -7,9 +7,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, ProcwireError, removeStaleObjects, type Client } from 'procwire';
+import { connect, ErrorCode, removeStaleObjects, type Client } from 'procwire';
 import { GENERIC_HANDLER_ERROR_MESSAGE } from 'procwire/link';
 import { calc } from '../fixtures/calc.js';
+import { rejection } from '../helpers/errors.js';
 import { startServerProcess, tempSocketPath, uniqueName, type ServerProcess } from '../helpers/processes.js';
 import { removeQueue } from '../helpers/queues.js';
 
@@ -22,16 +23,6 @@ const endpoints: Array<[string, boolean, () => string]> = [
   ['mq', linux, () => `mq:///${uniqueName()}`],
   ['shm', linux, () => `shm:///${uniqueName()}`],
 ];
-
-async function rejection(promise: Promise<unknown>): Promise<ProcwireError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProcwireError);
-    return error as ProcwireError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 for (const [name, available, makeUrl] of endpoints) {
   describe.skipIf(!available)(`handler errors kept in the server: ${name}`, () => {
