@@ -100,10 +100,7 @@ function spawned(name: string, via: 'socketpair:' | 'pipe:'): EndpointKind {
     async start(options = {}) {
       const env = serveEnv(options);
       const start = <C extends Channel<any>>(channel: C, clientOptions: ConnectOptions = {}) =>
-        // The handshake of a spawned worker waits for it to start (node and tsx):
-        // seconds on a busy machine, and not what this suite is about.
         spawn(channel, fixturePath('calcServer.ts'), {
-          handshakeTimeoutMs: 60_000,
           ...clientOptions,
           env,
           via,

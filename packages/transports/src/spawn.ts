@@ -9,6 +9,15 @@ import { inheritedTransports } from './registry.js';
 import type { ConnectOptions } from './serve.js';
 import { checkConnectOptions, checkSpawnOptions, rejectTcpOnlyOptions } from './options.js';
 
+/**
+ * How long spawn() waits for the worker's hello by default. It covers the
+ * worker's start-up (Node, its loaders, the app's modules), which takes
+ * seconds for an ordinary app on a busy machine, so it is the call timeout
+ * rather than connect()'s 5 s. A worker that dies first is reported at once
+ * (PEER_GONE with its exit status), never after this wait.
+ */
+const DEFAULT_SPAWN_HANDSHAKE_TIMEOUT_MS = 30_000;
+
 export interface SpawnOptions extends ConnectOptions {
   /** How the worker is reached: a full-duplex socketpair (default) or two anonymous pipes. */
   readonly via?: 'socketpair:' | 'pipe:';
@@ -98,7 +107,10 @@ export async function spawn<C extends Channel<any>>(channel: C, module: string |
   try {
     const failure = await spawnFailed;
     if (failure) throw new ProcwireError(ErrorCode.CONNECT_FAILED, `spawn: cannot start ${path}: ${failure.message}`, { cause: failure });
-    client = await createClient(channel, link, options);
+    client = await createClient(channel, link, {
+      ...options,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_SPAWN_HANDSHAKE_TIMEOUT_MS,
+    });
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
