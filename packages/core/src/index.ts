@@ -38,7 +38,7 @@ export {
   type ClientOptions,
   type EventListener,
 } from './rpc/client.js';
-export { checkCallback, checkFlag, checkTimeout, resolveClientOptions } from './rpc/clientOptions.js';
+export { checkCallback, checkFlag, checkTimeout, resolveClientOptions, type UncheckedClientOptions } from './rpc/clientOptions.js';
 export {
   createServer,
   GENERIC_HANDLER_ERROR_MESSAGE,

@@ -14,6 +14,7 @@ export type {
   ClientOptions,
   ServerOptions,
   ServerLimits,
+  UncheckedClientOptions,
 } from '@procwire/core';
 export { createStreamLink, createClient, createServer, isChannel } from '@procwire/core';
 export {

@@ -19,6 +19,7 @@ import {
   resolveClientOptions,
   resolveFrameLimits,
   type FrameLimits,
+  type UncheckedClientOptions,
 } from '@procwire/core';
 import { checkAccess } from './names/ownedNames.js';
 import type { AccessMode } from './transport.js';
@@ -125,18 +126,7 @@ export interface CheckedConnectOptions {
 }
 
 export function checkConnectOptions(
-  options: {
-    readonly limits?: unknown;
-    readonly waitMs?: unknown;
-    readonly callTimeoutMs?: unknown;
-    readonly handshakeTimeoutMs?: unknown;
-    readonly heartbeatMs?: unknown;
-    readonly maxPendingCalls?: unknown;
-    readonly validate?: unknown;
-    readonly onUnresponsive?: unknown;
-    readonly onResponsive?: unknown;
-    readonly onError?: unknown;
-  },
+  options: UncheckedClientOptions & { readonly limits?: unknown; readonly waitMs?: unknown },
   what = 'connect',
 ): CheckedConnectOptions {
   checkOptionsObject(options, what);

@@ -3,6 +3,7 @@ import { ProcwireError } from '../errors/ProcwireError.js';
 import { checkLimit } from '../wire/limits.js';
 import { DEFAULT_HEARTBEAT_MS } from './heartbeat.js';
 import { DEFAULT_MAX_PENDING_CALLS } from './serverLimits.js';
+import type { ClientOptions } from './client.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -47,17 +48,11 @@ export interface ResolvedClientOptions {
   readonly maxPendingCalls: number;
 }
 
+/** ClientOptions as a caller may pass them, before any check: every value unknown. */
+export type UncheckedClientOptions = { readonly [K in keyof ClientOptions]?: unknown };
+
 /** Every ClientOptions value checked, with defaults filled in. */
-export function resolveClientOptions(options: {
-  readonly callTimeoutMs?: unknown;
-  readonly handshakeTimeoutMs?: unknown;
-  readonly heartbeatMs?: unknown;
-  readonly maxPendingCalls?: unknown;
-  readonly validate?: unknown;
-  readonly onUnresponsive?: unknown;
-  readonly onResponsive?: unknown;
-  readonly onError?: unknown;
-}): ResolvedClientOptions {
+export function resolveClientOptions(options: UncheckedClientOptions): ResolvedClientOptions {
   checkFlag(options.validate, 'validate');
   for (const name of ['onUnresponsive', 'onResponsive', 'onError'] as const) checkCallback(options[name], name);
   return {

@@ -48,7 +48,7 @@ import { connectWithRetry } from '../links/connectRetry.js';
 import { EarlyArrivals } from '../links/earlyArrivals.js';
 import { readFirstLine } from '../handshake/firstLine.js';
 import { admitHandshake } from '../handshake/admission.js';
-import { HandshakeGate } from '../handshake/gate.js';
+import { HandshakeGate, handshakeLimitRefusal } from '../handshake/gate.js';
 import { checkAccess, objectMode, ownedByAnother, ownUid, removeOnExit, unlinkIfOurs } from '../names/ownedNames.js';
 import {
   groupEndpointDir,
@@ -63,7 +63,6 @@ import {
 import { peerCredentialsOf } from '../sockets/peerCredentials.js';
 import { listenOnFile, TEMPORARY_BIND_NAME } from '../sockets/socketFile.js';
 import { checkFrameLimits } from '../options.js';
-import { handshakeLimitRefusal } from '../handshake/gate.js';
 import { markPermanent } from '../links/permanent.js';
 import { MessageLink } from '../links/messageLink.js';
 import { controlName, controlPath, groupControlPath, mqNamedObjects } from './names.js';
